@@ -1,0 +1,18 @@
+"""Tortoise models of the milestones API."""
+
+from models.chat import ChatEventKind, ChatMessage
+from models.outbox import EmailStatus, OutboxEmail
+from models.project import Milestone, Project
+from models.user import AccessToken, Role, User
+
+__all__ = [
+    "AccessToken",
+    "ChatEventKind",
+    "ChatMessage",
+    "EmailStatus",
+    "Milestone",
+    "OutboxEmail",
+    "Project",
+    "Role",
+    "User",
+]

@@ -1,0 +1,77 @@
+"""Projects and their milestones."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.chat import ChatMessage
+    from models.user import User
+
+
+class Project(Model):
+    """A client engaging one freelancer, with an agreed completion date."""
+
+    id = fields.IntField(primary_key=True)
+    title = fields.CharField(max_length=200)
+    description = fields.TextField(default="")
+    client: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="client_projects", on_delete=fields.RESTRICT
+    )
+    freelancer: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="freelancer_projects", on_delete=fields.RESTRICT
+    )
+    completion_date = fields.DateField()
+    initial_payment_required = fields.BooleanField(default=True)
+    initial_payment_completed_at = fields.DatetimeField(null=True)
+    milestones_unlocked_at = fields.DatetimeField(null=True)
+    # Set when the "add your milestones" reminder is queued, so it is queued once per project.
+    milestone_reminder_queued_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    milestones: fields.ReverseRelation[Milestone]
+    chat_messages: fields.ReverseRelation[ChatMessage]
+
+    class Meta:
+        table = "project"
+        indexes = [Index(fields=["client_id"]), Index(fields=["freelancer_id"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def milestones_unlocked(self) -> bool:
+        return self.milestones_unlocked_at is not None
+
+    def is_member(self, user_id: int) -> bool:
+        return user_id in (self.client_id, self.freelancer_id)  # type: ignore[attr-defined]
+
+
+class Milestone(Model):
+    """A dated step of a project, ticked off by the freelancer."""
+
+    id = fields.IntField(primary_key=True)
+    project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
+        "models.Project", related_name="milestones", on_delete=fields.CASCADE
+    )
+    title = fields.CharField(max_length=120)
+    description = fields.TextField(default="")
+    due_date = fields.DateField()
+    completed_at = fields.DatetimeField(null=True)
+    completed_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "milestone"
+        # The chronological listing of a project reads exactly this order.
+        indexes = [Index(fields=["project_id", "due_date", "id"])]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,45 @@
+"""Accounts and their bearer tokens."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Role(StrEnum):
+    CLIENT = "CLIENT"
+    FREELANCER = "FREELANCER"
+    ADMIN = "ADMIN"
+
+
+class User(Model):
+    """A person on the platform. The e-mail address is stored lower-cased and unique."""
+
+    id = fields.IntField(primary_key=True)
+    email = fields.CharField(max_length=254, unique=True)
+    name = fields.CharField(max_length=120)
+    role = fields.CharEnumField(Role, max_length=16)
+    password_hash = fields.CharField(max_length=255)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "user"
+
+    def __str__(self) -> str:
+        return f"{self.role} {self.email}"
+
+
+class AccessToken(Model):
+    """A signed-in session. Only a SHA-256 of the bearer token is kept, and logging out deletes it."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="tokens", on_delete=fields.CASCADE
+    )
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "access_token"

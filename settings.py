@@ -1,0 +1,57 @@
+"""Runtime settings, read once from the environment (see the operating contract)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the server reads from its environment, with the contract's defaults."""
+
+    database_url: str = "sqlite://db.sqlite3"
+    redis_url: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_tls: str = "none"
+    smtp_timeout_seconds: float = 30.0
+    mail_from: str = "Milestones <no-reply@milestones.invalid>"
+    mail_dir: Path = field(default_factory=lambda: Path("mail"))
+    milestone_reminder_delay_seconds: float = 172800.0
+    graphiql: bool = True
+    allowed_origins: tuple[str, ...] = ()
+    run_mail_worker: bool = True
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        smtp_tls = _env("SMTP_TLS", "none").lower() or "none"
+        if smtp_tls not in ("none", "starttls", "tls"):
+            raise ValueError("SMTP_TLS must be one of none, starttls, tls")
+        default_port = {"none": 25, "starttls": 587, "tls": 465}[smtp_tls]
+        origins = tuple(o.strip() for o in _env("ALLOWED_ORIGINS").split(",") if o.strip())
+        return cls(
+            database_url=_env("DATABASE_URL") or "sqlite://db.sqlite3",
+            redis_url=_env("REDIS_URL"),
+            smtp_host=_env("SMTP_HOST"),
+            smtp_port=int(_env("SMTP_PORT") or default_port),
+            smtp_username=_env("SMTP_USERNAME"),
+            smtp_password=os.environ.get("SMTP_PASSWORD", ""),
+            smtp_tls=smtp_tls,
+            smtp_timeout_seconds=float(_env("SMTP_TIMEOUT_SECONDS") or 30),
+            mail_from=_env("MAIL_FROM") or cls.mail_from,
+            mail_dir=Path(_env("MAIL_DIR") or "mail"),
+            milestone_reminder_delay_seconds=float(
+                _env("MILESTONE_REMINDER_DELAY_SECONDS") or 172800
+            ),
+            graphiql=_env("GRAPHIQL", "1") != "0",
+            allowed_origins=origins,
+            run_mail_worker=_env("MAIL_WORKER", "1") != "0",
+        )
