@@ -1,0 +1,44 @@
+"""Connection argument checks shared by every paginated field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry.types.unset import UnsetType
+
+from services.errors import BadUserInput
+from services.ids import from_cursor
+
+MAX_PAGE = 100
+DEFAULT_PAGE = 20
+
+
+def page_size(name: str, value: int | None) -> int | None:
+    if value is None or isinstance(value, UnsetType):
+        return None
+    if not 1 <= value <= MAX_PAGE:
+        raise BadUserInput(f"`{name}` must be between 1 and {MAX_PAGE}.", argument=name)
+    return value
+
+
+def cursor(name: str, value: str | None, kind: str) -> int | None:
+    if value is None or isinstance(value, UnsetType):
+        return None
+    pk = from_cursor(value, kind)
+    if pk is None:
+        raise BadUserInput(f"`{name}` is not a valid cursor.", argument=name)
+    return pk
+
+
+def chat_page_args(
+    first: int | None, after: str | None, last: int | None, before: str | None
+) -> dict[str, Any]:
+    args = {
+        "first": page_size("first", first),
+        "after": cursor("after", after, "chat"),
+        "last": page_size("last", last),
+        "before": cursor("before", before, "chat"),
+    }
+    if args["first"] is not None and args["last"] is not None:
+        raise BadUserInput("Pass `first` or `last`, not both.", argument="last")
+    return args

@@ -1,0 +1,192 @@
+"""The schema: wiring of the root types to their resolvers, permissions and limits."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.types import ExecutionContext
+
+from resolvers import queries, subscriptions
+from resolvers.mutations import (
+    account_log_in,
+    account_log_out,
+    account_sign_up,
+    chat_message_send,
+    milestone_add,
+    milestone_delete,
+    milestone_edit,
+    milestone_set_completed,
+    project_create,
+    project_record_initial_payment,
+    project_unlock_milestones,
+)
+from schema.permissions import (
+    CanAddMilestones,
+    CanAdministerProject,
+    CanChangeMilestone,
+    CanCreateProjects,
+    CanPostToChat,
+    IsAuthenticated,
+)
+from schema.types.chat import ChatMessageType
+from schema.types.common import Node
+from schema.types.milestone import MilestoneType
+from schema.types.project import ProjectConnection, ProjectType
+from schema.types.user import UserType
+from services.errors import ApiError
+
+MAX_DEPTH = 12
+MAX_TOKENS = 2000
+MAX_ALIASES = 30
+
+logger = logging.getLogger("milestones.graphql")
+
+
+def _is_internal(error: GraphQLError) -> bool:
+    """Errors raised while resolving that are not ours to show: bugs, database errors."""
+    original = error.original_error
+    return (
+        error.path is not None
+        and original is not None
+        and not isinstance(original, (ApiError, GraphQLError))
+    )
+
+
+def _mutation(resolver: Any, description: str, *permissions: type) -> Any:
+    return strawberry.mutation(
+        resolver=resolver, description=description, permission_classes=list(permissions)
+    )
+
+
+@strawberry.type(description="Reads.")
+class Query:
+    me: UserType | None = strawberry.field(
+        resolver=queries.me,
+        description="The signed-in user; null when the request carries no valid token.",
+    )
+    node: Node | None = strawberry.field(
+        resolver=queries.node,
+        description="Any object by its global ID, if the viewer may see it.",
+        permission_classes=[IsAuthenticated],
+    )
+    project: ProjectType | None = strawberry.field(
+        resolver=queries.project,
+        description=(
+            "Null with a NOT_FOUND error when missing or when the viewer is not a member; "
+            "admins see every project."
+        ),
+        permission_classes=[IsAuthenticated],
+    )
+    projects: ProjectConnection = strawberry.field(
+        resolver=queries.projects,
+        description="The viewer's projects (every project, for an admin), newest first.",
+        permission_classes=[IsAuthenticated],
+    )
+
+
+@strawberry.type(description="Changes.")
+class Mutation:
+    sign_up = _mutation(account_sign_up.sign_up, "Creates a client or freelancer account.")
+    log_in = _mutation(account_log_in.log_in, "Signs in with e-mail and password.")
+    log_out = _mutation(
+        account_log_out.log_out, "Revokes the token this request was made with.", IsAuthenticated
+    )
+    create_project = _mutation(
+        project_create.create_project,
+        "A CLIENT creates a project with a freelancer; an ADMIN may create one for any client.",
+        IsAuthenticated,
+        CanCreateProjects,
+    )
+    record_initial_payment = _mutation(
+        project_record_initial_payment.record_initial_payment,
+        "ADMIN only: the client's initial payment has been received. Idempotent.",
+        IsAuthenticated,
+        CanAdministerProject,
+    )
+    unlock_milestones = _mutation(
+        project_unlock_milestones.unlock_milestones,
+        "ADMIN only: opens the milestone feature of a project. Idempotent.",
+        IsAuthenticated,
+        CanAdministerProject,
+    )
+    add_milestone = _mutation(
+        milestone_add.add_milestone,
+        "The project's FREELANCER only, once unlocked; e-mails the client and posts to the chat.",
+        IsAuthenticated,
+        CanAddMilestones,
+    )
+    edit_milestone = _mutation(
+        milestone_edit.edit_milestone,
+        "The project's FREELANCER only; e-mails the client and posts to the chat when "
+        "something changed.",
+        IsAuthenticated,
+        CanChangeMilestone,
+    )
+    set_milestone_completed = _mutation(
+        milestone_set_completed.set_milestone_completed,
+        "The project's FREELANCER only; e-mails the client and posts to the chat when the "
+        "state changed.",
+        IsAuthenticated,
+        CanChangeMilestone,
+    )
+    delete_milestone = _mutation(
+        milestone_delete.delete_milestone,
+        "The project's FREELANCER only; e-mails the client and posts to the chat.",
+        IsAuthenticated,
+        CanChangeMilestone,
+    )
+    send_chat_message = _mutation(
+        chat_message_send.send_chat_message,
+        "Any member of the project (client, freelancer) or an admin.",
+        IsAuthenticated,
+        CanPostToChat,
+    )
+
+
+@strawberry.type(description="Live updates over the graphql-transport-ws protocol.")
+class Subscription:
+    chat_events: ChatMessageType = strawberry.subscription(
+        resolver=subscriptions.chat_events,
+        description=(
+            "Every chat message and milestone event of one project as it happens; "
+            "members and admins only."
+        ),
+        permission_classes=[IsAuthenticated],
+    )
+
+
+class MilestonesSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Access errors and user mistakes are expected; log only what is a bug.
+        for error in errors:
+            if _is_internal(error):
+                logger.error("internal error", exc_info=error.original_error)
+
+
+schema = MilestonesSchema(
+    query=Query,
+    mutation=Mutation,
+    subscription=Subscription,
+    types=[UserType, ProjectType, MilestoneType, ChatMessageType],
+    extensions=[
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        ParserCache,
+        ValidationCache,
+        lambda: MaskErrors(should_mask_error=_is_internal, error_message="Internal error."),
+    ],
+)

@@ -1,0 +1,84 @@
+"""Types shared by every domain: Node, enums, UserError, PageInfo."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import Enum
+
+import strawberry
+
+from models import ChatEventKind as ChatEventKindModel
+from models import Role as RoleModel
+from services.errors import FieldError
+
+Role = strawberry.enum(RoleModel, name="Role", description="What a user is on the platform.")
+ChatEventKind = strawberry.enum(
+    ChatEventKindModel,
+    name="ChatEventKind",
+    description="What a chat entry is: a person's message or an event the platform posts.",
+)
+
+
+@strawberry.enum(description="Stable codes of the problems a user can fix.")
+class UserErrorCode(Enum):
+    BLANK = strawberry.enum_value("BLANK", description="Required and empty after trimming.")
+    TOO_LONG = strawberry.enum_value("TOO_LONG", description="Longer than allowed.")
+    TOO_SHORT = strawberry.enum_value("TOO_SHORT", description="Shorter than allowed.")
+    INVALID = strawberry.enum_value(
+        "INVALID",
+        description=(
+            "Malformed, e.g. an e-mail address, a line break in a title, "
+            "a role that cannot sign up."
+        ),
+    )
+    TAKEN = strawberry.enum_value(
+        "TAKEN",
+        description="Already in use, e.g. an e-mail address (compared case-insensitively).",
+    )
+    IN_THE_PAST = strawberry.enum_value("IN_THE_PAST", description="A date before today (UTC).")
+    INVALID_CREDENTIALS = strawberry.enum_value(
+        "INVALID_CREDENTIALS", description="Wrong e-mail or password."
+    )
+    MILESTONES_LOCKED = strawberry.enum_value(
+        "MILESTONES_LOCKED", description="The project's milestones are not unlocked yet."
+    )
+    INITIAL_PAYMENT_PENDING = strawberry.enum_value(
+        "INITIAL_PAYMENT_PENDING",
+        description="The project requires an initial payment that is not recorded yet.",
+    )
+
+
+@strawberry.interface(description="An object with a global ID, fetchable with `node`.")
+class Node:
+    id: strawberry.ID = strawberry.field(description="Opaque global ID.")
+
+
+@strawberry.type(description="A problem with the input that the user can fix.")
+class UserError:
+    code: UserErrorCode = strawberry.field(description="Stable code of the problem.")
+    field: list[str] | None = strawberry.field(
+        description=(
+            'Path to the input field, e.g. ["title"]; null when the error is about '
+            "the whole request."
+        )
+    )
+    message: str = strawberry.field(description="Human-readable explanation.")
+
+
+def user_errors(errors: Sequence[FieldError]) -> list[UserError]:
+    return [
+        UserError(
+            code=UserErrorCode(e.code),
+            field=list(e.field) if e.field is not None else None,
+            message=e.message,
+        )
+        for e in errors
+    ]
+
+
+@strawberry.type(description="Relay pagination details of a connection page.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="Whether more items follow this page.")
+    has_previous_page: bool = strawberry.field(description="Whether more items precede this page.")
+    start_cursor: str | None = strawberry.field(description="Cursor of the first item.")
+    end_cursor: str | None = strawberry.field(description="Cursor of the last item.")

@@ -1,0 +1,54 @@
+"""The ASGI GraphQL endpoint: builds each request's Context from its bearer token."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UNSET, UnsetType
+
+from schema.context import Context
+from schema.schema import schema
+from services import auth
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    """POST /graphql, GraphiQL on GET, and graphql-transport-ws on the same path."""
+
+    def __init__(
+        self,
+        *,
+        graphiql: bool,
+        allowed_origins: tuple[str, ...] = (),
+        max_subscriptions_per_connection: int = 20,
+    ) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if graphiql else None,
+            connection_init_wait_timeout=timedelta(seconds=10),
+            max_subscriptions_per_connection=max_subscriptions_per_connection,
+            allowed_origins=allowed_origins,
+        )
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        token = auth.bearer_token(request.headers.get("authorization"))
+        viewer = await auth.user_for_token(token) if token else None
+        return Context(request=request, response=response, viewer=viewer, token=token)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        # The connection_init payload may carry the token; it wins over the upgrade header.
+        header = context.connection_params.get("Authorization")
+        if header is None:
+            return UNSET
+        token = auth.bearer_token(str(header))
+        viewer = await auth.user_for_token(token) if token else None
+        if viewer is None:
+            raise ConnectionRejectionError({"message": "Invalid token."})
+        context.viewer, context.token = viewer, token
+        return UNSET

@@ -1,0 +1,110 @@
+"""The milestones API server: the ASGI app, and the command line that runs it.
+
+python server.py [--host H] [--port P]     serve (schema migrated on start)
+python server.py create-admin --email E --password P --name N
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+from tortoise import Tortoise, connections
+from tortoise.contrib.starlette import RegisterTortoise
+
+from models.db import migrate_database, tortoise_config
+from schema.view import GraphQLApp
+from services import events
+from settings import Settings
+
+logger = logging.getLogger("milestones")
+
+
+async def healthz(request: Request) -> JSONResponse:
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+    except Exception:  # any failure to reach the database means "not healthy"
+        logger.exception("health check failed")
+        return JSONResponse({"status": "unavailable"}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await migrate_database(settings.database_url)
+        await Tortoise.close_connections()
+        async with AsyncExitStack() as stack:
+            await stack.enter_async_context(
+                RegisterTortoise(app, config=tortoise_config(settings.database_url))
+            )
+            await stack.enter_async_context(events.running_hub(events.InProcessHub()))
+            yield
+
+    graphql = GraphQLApp(graphiql=settings.graphiql, allowed_origins=settings.allowed_origins)
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+        ],
+        lifespan=lifespan,
+    )
+
+
+async def create_admin(settings: Settings, email: str, password: str, name: str) -> int:
+    from models import Role
+    from services.auth import create_user
+    from services.errors import UserInputError
+
+    await migrate_database(settings.database_url)
+    await Tortoise.close_connections()
+    await Tortoise.init(config=tortoise_config(settings.database_url))
+    try:
+        user = await create_user(
+            email=email, password=password, name=name, role=Role.ADMIN, allowed_roles=(Role.ADMIN,)
+        )
+    except UserInputError as e:
+        for error in e.errors:
+            print(f"error: {error.message}", file=sys.stderr)
+        return 1
+    finally:
+        await Tortoise.close_connections()
+    print(f"created admin {user.email}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="server.py", description="The milestones API server.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to serve on")
+    parser.add_argument("--port", type=int, default=8000, help="port to serve on")
+    commands = parser.add_subparsers(dest="command")
+    admin = commands.add_parser("create-admin", help="create an admin account and exit")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--password", required=True)
+    admin.add_argument("--name", required=True)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = Settings.from_env()
+
+    if args.command == "create-admin":
+        return asyncio.run(create_admin(settings, args.email, args.password, args.name))
+
+    import uvicorn
+
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""Who may see and do what. Every object-level check goes through here.
+
+Outsiders are told NOT_FOUND, exactly as if the object did not exist; members who lack a
+right are told FORBIDDEN (the contract's order: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN).
+"""
+
+from __future__ import annotations
+
+from models import ChatMessage, Milestone, Project, Role, User
+from services.errors import NotFound
+from services.ids import pk_of
+
+
+def can_view_project(viewer: User, project: Project) -> bool:
+    return viewer.role == Role.ADMIN or project.is_member(viewer.id)
+
+
+def can_edit_milestones(viewer: User, project: Project) -> bool:
+    return viewer.id == project.freelancer_id  # type: ignore[attr-defined]
+
+
+def can_administer(viewer: User) -> bool:
+    return viewer.role == Role.ADMIN
+
+
+def can_post_to_chat(viewer: User, project: Project) -> bool:
+    return can_view_project(viewer, project)
+
+
+def can_create_projects(viewer: User) -> bool:
+    return viewer.role in (Role.CLIENT, Role.ADMIN)
+
+
+async def shares_project(viewer: User, user_id: int) -> bool:
+    """Whether `viewer` and `user_id` are client and freelancer of one project."""
+    return await (
+        Project.filter(client_id=viewer.id, freelancer_id=user_id)
+        | Project.filter(client_id=user_id, freelancer_id=viewer.id)
+    ).exists()
+
+
+async def visible_project(viewer: User, project_id: str) -> Project:
+    """The project behind a global ID, if the viewer may know it exists."""
+    pk = pk_of(project_id, "Project")
+    project = await Project.get_or_none(id=pk) if pk else None
+    if project is None or not can_view_project(viewer, project):
+        raise NotFound("Project not found.")
+    return project
+
+
+async def visible_milestone(viewer: User, milestone_id: str) -> Milestone:
+    """The milestone behind a global ID (its project loaded), if the viewer may see it."""
+    pk = pk_of(milestone_id, "Milestone")
+    milestone = await Milestone.get_or_none(id=pk).select_related("project") if pk else None
+    if milestone is None or not can_view_project(viewer, milestone.project):
+        raise NotFound("Milestone not found.")
+    return milestone
+
+
+async def visible_chat_message(viewer: User, message_id: str) -> ChatMessage:
+    pk = pk_of(message_id, "ChatMessage")
+    message = await ChatMessage.get_or_none(id=pk).select_related("project") if pk else None
+    if message is None or not can_view_project(viewer, message.project):
+        raise NotFound("Chat message not found.")
+    return message
+
+
+async def visible_user(viewer: User, user_id: str) -> User:
+    pk = pk_of(user_id, "User")
+    user = await User.get_or_none(id=pk) if pk else None
+    if user is None:
+        raise NotFound("User not found.")
+    if viewer.id == user.id or viewer.role == Role.ADMIN or await shares_project(viewer, user.id):
+        return user
+    raise NotFound("User not found.")

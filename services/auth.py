@@ -1,0 +1,101 @@
+"""Accounts: sign-up, log-in, bearer tokens and the viewer behind a request."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise.exceptions import IntegrityError
+
+from models import AccessToken, Role, User
+from services.errors import UserInputError
+from services.validation import Checker
+
+_hasher = PasswordHasher()
+# Verifying against this keeps a log-in for an unknown e-mail as slow as for a known one.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def hash_password(password: str) -> str:
+    # Argon2 is deliberately slow: keep it off the event loop.
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def _verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return await asyncio.to_thread(_hasher.verify, password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def issue_token(user: User) -> str:
+    token = secrets.token_urlsafe(32)
+    await AccessToken.create(user=user, token_hash=_token_hash(token))
+    return token
+
+
+async def user_for_token(token: str) -> User | None:
+    """The user a bearer token belongs to, or None when unknown or revoked."""
+    if not token or len(token) > 200:
+        return None
+    row = await AccessToken.filter(token_hash=_token_hash(token)).select_related("user").first()
+    return row.user if row else None
+
+
+def bearer_token(header: str | None) -> str:
+    """The token of an `Authorization: Bearer <token>` header value, or ''."""
+    if not header:
+        return ""
+    scheme, _, token = header.strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+async def revoke_token(token: str) -> bool:
+    return await AccessToken.filter(token_hash=_token_hash(token)).delete() > 0
+
+
+async def create_user(
+    *, email: str, password: str, name: str, role: Role, allowed_roles: tuple[Role, ...]
+) -> User:
+    check = Checker()
+    email = check.email("email", email)
+    password = check.password("password", password)
+    name = check.line("name", name, label="Name", max_length=120)
+    if role not in allowed_roles:
+        check.fail("INVALID", "role", "Only clients and freelancers can sign up.")
+    check.done()
+    if await User.filter(email=email).exists():
+        raise UserInputError.single("TAKEN", "email", "This e-mail address is already in use.")
+    password_hash = await hash_password(password)
+    try:
+        return await User.create(email=email, name=name, role=role, password_hash=password_hash)
+    except IntegrityError:  # lost a race with another sign-up of the same address
+        raise UserInputError.single(
+            "TAKEN", "email", "This e-mail address is already in use."
+        ) from None
+
+
+async def sign_up(*, email: str, password: str, name: str, role: Role) -> tuple[User, str]:
+    user = await create_user(
+        email=email,
+        password=password,
+        name=name,
+        role=role,
+        allowed_roles=(Role.CLIENT, Role.FREELANCER),
+    )
+    return user, await issue_token(user)
+
+
+async def log_in(*, email: str, password: str) -> tuple[User, str]:
+    user = await User.get_or_none(email=email.strip().lower())
+    ok = await _verify_password(user.password_hash if user else _DUMMY_HASH, password)
+    if user is None or not ok:
+        raise UserInputError.single("INVALID_CREDENTIALS", None, "Wrong e-mail or password.")
+    return user, await issue_token(user)

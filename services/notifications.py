@@ -1,0 +1,177 @@
+"""What each change tells people: the chat event it posts and the e-mail it queues.
+
+Everything here runs inside the change's UnitOfWork, so the change, its chat event and its
+e-mail commit together or not at all. Recipients are chosen here, per the operating contract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from mailers import milestone_mailer
+from models import ChatEventKind, ChatMessage, Milestone, Project, User
+from services.outbox import enqueue
+from services.unit_of_work import UnitOfWork
+
+FIELD_LABELS = {"title": "Title", "description": "Description", "dueDate": "Due date"}
+
+
+async def _post(
+    work: UnitOfWork,
+    project: Project,
+    kind: ChatEventKind,
+    body: str,
+    *,
+    actor: User,
+    milestone: Milestone | None = None,
+    changes: Sequence[dict[str, str | None]] = (),
+) -> ChatMessage:
+    message = await ChatMessage.create(
+        project_id=project.id,
+        kind=kind,
+        body=body,
+        author=None,
+        actor=actor,
+        milestone=milestone,
+        changes=list(changes),
+    )
+    work.posted.append(message)
+    return message
+
+
+async def chat_message(work: UnitOfWork, project: Project, author: User, body: str) -> ChatMessage:
+    message = await ChatMessage.create(
+        project_id=project.id, kind=ChatEventKind.MESSAGE, body=body, author=author, actor=author
+    )
+    work.posted.append(message)
+    return message
+
+
+async def milestones_unlocked(work: UnitOfWork, project: Project, admin: User) -> None:
+    freelancer = await project.freelancer
+    await _post(
+        work,
+        project,
+        ChatEventKind.MILESTONES_UNLOCKED,
+        f"Milestones are unlocked: {freelancer.name} can now add the project's milestones.",
+        actor=admin,
+    )
+    email = milestone_mailer.milestones_unlocked(
+        recipient_name=freelancer.name,
+        actor_name="The platform team",
+        project_title=project.title,
+        completion_date=project.completion_date,
+    )
+    await enqueue(email, to=freelancer, project_id=project.id)
+
+
+async def milestone_added(
+    work: UnitOfWork, project: Project, milestone: Milestone, actor: User
+) -> None:
+    await _post(
+        work,
+        project,
+        ChatEventKind.MILESTONE_ADDED,
+        f"{actor.name} added the milestone “{milestone.title}”, "
+        f"due {milestone.due_date.isoformat()}.",
+        actor=actor,
+        milestone=milestone,
+    )
+    client = await project.client
+    email = milestone_mailer.milestone_added(
+        recipient_name=client.name,
+        actor_name=actor.name,
+        project_title=project.title,
+        milestone_title=milestone.title,
+        description=milestone.description,
+        due_date=milestone.due_date,
+    )
+    await enqueue(email, to=client, project_id=project.id)
+
+
+async def milestone_edited(
+    work: UnitOfWork,
+    project: Project,
+    milestone: Milestone,
+    actor: User,
+    changes: Sequence[dict[str, str | None]],
+) -> None:
+    renamed = next((c for c in changes if c["field"] == "title"), None)
+    if renamed:
+        body = f"{actor.name} edited the milestone “{renamed['from']}” (now “{milestone.title}”)."
+    else:
+        body = f"{actor.name} edited the milestone “{milestone.title}”."
+    changed = ", ".join(FIELD_LABELS[c["field"] or ""].lower() for c in changes)
+    await _post(
+        work,
+        project,
+        ChatEventKind.MILESTONE_EDITED,
+        f"{body[:-1]}: {changed} changed.",
+        actor=actor,
+        milestone=milestone,
+        changes=changes,
+    )
+    client = await project.client
+    email = milestone_mailer.milestone_edited(
+        recipient_name=client.name,
+        actor_name=actor.name,
+        project_title=project.title,
+        milestone_title=milestone.title,
+        due_date=milestone.due_date,
+        changes=[
+            milestone_mailer.Change(
+                FIELD_LABELS[c["field"] or ""], c["from"] or "(empty)", c["to"] or "(empty)"
+            )
+            for c in changes
+        ],
+    )
+    await enqueue(email, to=client, project_id=project.id)
+
+
+async def milestone_deleted(
+    work: UnitOfWork, project: Project, milestone: Milestone, actor: User
+) -> None:
+    await _post(
+        work,
+        project,
+        ChatEventKind.MILESTONE_DELETED,
+        f"{actor.name} deleted the milestone “{milestone.title}”.",
+        actor=actor,
+        # The row is about to go: the event keeps its title in the body, not a dangling link.
+        milestone=None,
+    )
+    client = await project.client
+    email = milestone_mailer.milestone_deleted(
+        recipient_name=client.name,
+        actor_name=actor.name,
+        project_title=project.title,
+        milestone_title=milestone.title,
+        due_date=milestone.due_date,
+    )
+    await enqueue(email, to=client, project_id=project.id)
+
+
+async def milestone_completion_changed(
+    work: UnitOfWork, project: Project, milestone: Milestone, actor: User, completed: bool
+) -> None:
+    verb = "completed" if completed else "reopened"
+    await _post(
+        work,
+        project,
+        ChatEventKind.MILESTONE_COMPLETED if completed else ChatEventKind.MILESTONE_REOPENED,
+        f"{actor.name} {verb} the milestone “{milestone.title}”.",
+        actor=actor,
+        milestone=milestone,
+    )
+    client = await project.client
+    render = (
+        milestone_mailer.milestone_completed if completed else milestone_mailer.milestone_reopened
+    )
+    email = render(
+        recipient_name=client.name,
+        actor_name=actor.name,
+        project_title=project.title,
+        milestone_title=milestone.title,
+        due_date=milestone.due_date,
+    )
+    await enqueue(email, to=client, project_id=project.id)
