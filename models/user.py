@@ -25,7 +25,7 @@ class User(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
-        table = "user"
+        table = "users"
 
     def __str__(self) -> str:
         return f"{self.role} {self.email}"

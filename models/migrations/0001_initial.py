@@ -1,15 +1,13 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
-
-from tortoise import fields, migrations
-from tortoise.fields.base import OnDelete
-from tortoise.indexes import Index
-from tortoise.migrations import operations as ops
-
 from models.chat import ChatEventKind
 from models.outbox import EmailStatus
 from models.user import Role
-
+from tortoise.fields.base import OnDelete
+from tortoise import fields
+from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
     initial = True
@@ -49,7 +47,7 @@ class Migration(migrations.Migration):
                 ('password_hash', fields.CharField(max_length=255)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'user', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A person on the platform. The e-mail address is stored lower-cased and unique.'},
+            options={'table': 'users', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A person on the platform. The e-mail address is stored lower-cased and unique.'},
             bases=['Model'],
         ),
         ops.CreateModel(
