@@ -1,0 +1,162 @@
+"""Every mutation × every kind of caller: who may, who is told FORBIDDEN, who NOT_FOUND.
+
+A refused mutation changes nothing: no milestone, no chat event, no e-mail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from models import OutboxEmail
+from services.ids import pk_of
+from tests.support import PASSWORD, Account, Api, Team, future, make_team
+
+ACTORS = ["anonymous", "outsider", "client", "freelancer", "admin"]
+
+# mutation -> expected outcome per actor: "ok" or a top-level extensions.code
+EXPECTED: dict[str, dict[str, str]] = {
+    "signUp": dict.fromkeys(ACTORS, "ok"),
+    "logIn": dict.fromkeys(ACTORS, "ok"),
+    "logOut": {"anonymous": "UNAUTHENTICATED"} | dict.fromkeys(ACTORS[1:], "ok"),
+    "createProject": {
+        "anonymous": "UNAUTHENTICATED",
+        "outsider": "FORBIDDEN",
+        "client": "ok",
+        "freelancer": "FORBIDDEN",
+        "admin": "ok",
+    },
+    **{
+        name: {
+            "anonymous": "UNAUTHENTICATED",
+            "outsider": "NOT_FOUND",
+            "client": "FORBIDDEN",
+            "freelancer": "FORBIDDEN",
+            "admin": "ok",
+        }
+        for name in ("recordInitialPayment", "unlockMilestones")
+    },
+    **{
+        name: {
+            "anonymous": "UNAUTHENTICATED",
+            "outsider": "NOT_FOUND",
+            "client": "FORBIDDEN",
+            "freelancer": "ok",
+            "admin": "FORBIDDEN",
+        }
+        for name in ("addMilestone", "editMilestone", "setMilestoneCompleted", "deleteMilestone")
+    },
+    "sendChatMessage": {"anonymous": "UNAUTHENTICATED", "outsider": "NOT_FOUND"}
+    | dict.fromkeys(("client", "freelancer", "admin"), "ok"),
+}
+
+
+async def _milestone(api: Api, team: Team) -> str:
+    added = await api.add_milestone(team.freelancer, team.project_id, "Fixture milestone")
+    return added["milestone"]["id"]
+
+
+def _doc(name: str, input_type: str, selection: str = "errors { code }") -> str:
+    return f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ {selection} }} }}"
+
+
+async def _call(api: Api, name: str, team: Team, caller: Account | None) -> dict[str, Any]:
+    token = caller.token if caller else None
+    if name == "signUp":
+        n = pk_of(team.project_id, "Project")
+        variables = {
+            "input": {
+                "email": f"new-{n}-{id(caller)}@example.com",
+                "password": PASSWORD,
+                "name": "New",
+                "role": "CLIENT",
+            }
+        }
+        return await api.post(_doc("signUp", "SignUpInput"), variables, token)
+    if name == "logIn":
+        variables = {"input": {"email": team.client.email, "password": PASSWORD}}
+        return await api.post(_doc("logIn", "LogInInput"), variables, token)
+    if name == "logOut":
+        return await api.post("mutation { logOut }", None, token)
+    if name == "createProject":
+        fields = {
+            "title": "Another project",
+            "freelancerId": team.freelancer.id,
+            "completionDate": future(40),
+        }
+        if caller is not None and caller.role == "ADMIN":
+            fields["clientId"] = team.client.id
+        return await api.post(_doc(name, "CreateProjectInput"), {"input": fields}, token)
+    if name in ("recordInitialPayment", "unlockMilestones"):
+        ref = {"input": {"projectId": team.project_id}}
+        return await api.post(_doc(name, "ProjectRefInput"), ref, token)
+    if name == "addMilestone":
+        fields = {"projectId": team.project_id, "title": "Kick-off", "dueDate": future(3)}
+        return await api.post(_doc(name, "AddMilestoneInput"), {"input": fields}, token)
+    if name == "sendChatMessage":
+        fields = {"projectId": team.project_id, "body": "Hello"}
+        return await api.post(_doc(name, "SendChatMessageInput"), {"input": fields}, token)
+    return await _call_on(api, name, await _milestone(api, team), caller)
+
+
+async def _fingerprint(api: Api, team: Team) -> tuple[Any, ...]:
+    data = await api.data(
+        """query($id: ID!) { project(id: $id) {
+             initialPaymentCompletedAt milestonesUnlocked
+             milestones { id title completed }
+             chat(last: 100) { edges { node { id } } } } }""",
+        {"id": team.project_id},
+        team.admin.token,
+    )
+    emails = await OutboxEmail.filter(project_id=pk_of(team.project_id, "Project")).count()
+    return (data, emails)
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("mutation", list(EXPECTED))
+async def test_mutation_access(api: Api, mutation: str, actor: str) -> None:
+    # Payment and unlock need a project that is not unlocked yet to show a real change.
+    fresh = mutation in ("recordInitialPayment", "unlockMilestones")
+    team = await make_team(api, unlocked=not fresh, payment_required=mutation != "unlockMilestones")
+    caller = None if actor == "anonymous" else getattr(team, actor)
+    expected = EXPECTED[mutation][actor]
+
+    if expected == "ok":
+        body = await _call(api, mutation, team, caller)
+        assert "errors" not in body, body
+        payload = body["data"][mutation]
+        if isinstance(payload, dict):
+            assert payload["errors"] == [], payload
+        else:
+            assert payload is True
+        return
+
+    if mutation in ("editMilestone", "setMilestoneCompleted", "deleteMilestone"):
+        # The milestone the call targets is created first; compare state after that.
+        milestone_id = await _milestone(api, team)
+        before = await _fingerprint(api, team)
+        body = await _call_on(api, mutation, milestone_id, caller)
+    else:
+        before = await _fingerprint(api, team)
+        body = await _call(api, mutation, team, caller)
+    assert body["data"][mutation] is None if mutation != "logOut" else body["data"] is None
+    codes = [e["extensions"]["code"] for e in body["errors"]]
+    assert codes == [expected], body
+    assert await _fingerprint(api, team) == before
+
+
+async def _call_on(
+    api: Api, mutation: str, milestone_id: str, caller: Account | None
+) -> dict[str, Any]:
+    token = caller.token if caller else None
+    inputs = {
+        "editMilestone": ("EditMilestoneInput", {"id": milestone_id, "title": "Renamed"}),
+        "setMilestoneCompleted": (
+            "SetMilestoneCompletedInput",
+            {"id": milestone_id, "completed": True},
+        ),
+        "deleteMilestone": ("DeleteMilestoneInput", {"id": milestone_id}),
+    }
+    input_type, fields = inputs[mutation]
+    return await api.post(_doc(mutation, input_type), {"input": fields}, token)
