@@ -6,6 +6,8 @@ right are told FORBIDDEN (the contract's order: UNAUTHENTICATED, NOT_FOUND, FORB
 
 from __future__ import annotations
 
+from tortoise.expressions import Q
+
 from models import ChatMessage, Milestone, Project, Role, User
 from services.errors import NotFound
 from services.ids import pk_of
@@ -33,9 +35,9 @@ def can_create_projects(viewer: User) -> bool:
 
 async def shares_project(viewer: User, user_id: int) -> bool:
     """Whether `viewer` and `user_id` are client and freelancer of one project."""
-    return await (
-        Project.filter(client_id=viewer.id, freelancer_id=user_id)
-        | Project.filter(client_id=user_id, freelancer_id=viewer.id)
+    return await Project.filter(
+        Q(client_id=viewer.id, freelancer_id=user_id)
+        | Q(client_id=user_id, freelancer_id=viewer.id)
     ).exists()
 
 
