@@ -1,0 +1,100 @@
+"""The operator's commands, run as an operator would: `python server.py ...` in a shell."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from tests.support import PASSWORD, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "server.py"), *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@contextmanager
+def serving(env: dict[str, str], cwd: Path, *extra: str) -> Iterator[str]:
+    port = free_port()
+    log = (cwd / f"server-{port}.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "server.py"), "--port", str(port), *extra],
+        env=env,
+        cwd=cwd,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert process.poll() is None, (cwd / f"server-{port}.log").read_text()
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        log.close()
+
+
+def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "SMTP_"))}
+    return env | {"MAIL_DIR": str(tmp_path / "mail"), "MAIL_WORKER": "0"} | extra
+
+
+def test_create_admin_then_serve_on_the_default_database(tmp_path: Path) -> None:
+    env = env_for(tmp_path)
+    made = run(
+        ["create-admin", "--email", "Root@Example.com", "--password", PASSWORD, "--name", "Root"],
+        env,
+        tmp_path,
+    )
+    assert made.returncode == 0, made.stderr
+    assert (tmp_path / "db.sqlite3").exists()  # the default: a SQLite file in the working dir
+    again = run(
+        ["create-admin", "--email", "root@example.com", "--password", PASSWORD, "--name", "R"],
+        env,
+        tmp_path,
+    )
+    assert again.returncode != 0 and "already in use" in again.stderr
+
+    with serving(env, tmp_path) as url:
+        login = httpx.post(
+            f"{url}/graphql",
+            json={
+                "query": "mutation($i: LogInInput!) { logIn(input: $i) { user { role } } }",
+                "variables": {"i": {"email": "root@example.com", "password": PASSWORD}},
+            },
+        ).json()
+        assert login["data"]["logIn"]["user"]["role"] == "ADMIN"
+        page = httpx.get(f"{url}/graphql", headers={"Accept": "text/html"})
+        assert "graphiql" in page.text.lower()
+
+
+def test_graphiql_can_be_turned_off(tmp_path: Path) -> None:
+    env = env_for(tmp_path, GRAPHIQL="0", DATABASE_URL=f"sqlite://{tmp_path / 'other.sqlite3'}")
+    with serving(env, tmp_path) as url:
+        page = httpx.get(f"{url}/graphql", headers={"Accept": "text/html"})
+        assert "graphiql" not in page.text.lower()
+        assert "text/html" not in page.headers.get("content-type", "")
