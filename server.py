@@ -2,6 +2,7 @@
 
 python server.py [--host H] [--port P]     serve (schema migrated on start)
 python server.py create-admin --email E --password P --name N
+python server.py worker                     deliver e-mails only (no HTTP), until SIGINT/SIGTERM
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -23,6 +25,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from models.db import migrate_database, tortoise_config
 from schema.view import GraphQLApp
 from services import events
+from services.mail_worker import MailWorker, running_worker
 from settings import Settings
 
 logger = logging.getLogger("milestones")
@@ -48,7 +51,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await stack.enter_async_context(
                 RegisterTortoise(app, config=tortoise_config(settings.database_url))
             )
-            await stack.enter_async_context(events.running_hub(events.InProcessHub()))
+            await stack.enter_async_context(events.running_hub(events.hub_for(settings.redis_url)))
+            if settings.run_mail_worker:
+                await stack.enter_async_context(running_worker(settings))
             yield
 
     graphql = GraphQLApp(graphiql=settings.graphiql, allowed_origins=settings.allowed_origins)
@@ -84,6 +89,25 @@ async def create_admin(settings: Settings, email: str, password: str, name: str)
     return 0
 
 
+async def run_worker(settings: Settings) -> int:
+    """Deliver e-mails (and queue reminders) until SIGINT or SIGTERM, then stop cleanly."""
+    await migrate_database(settings.database_url)
+    await Tortoise.close_connections()
+    await Tortoise.init(config=tortoise_config(settings.database_url))
+    try:
+        task = asyncio.create_task(MailWorker(settings).run())
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, task.cancel)
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+    finally:
+        await Tortoise.close_connections()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="server.py", description="The milestones API server.")
     parser.add_argument("--host", default="127.0.0.1", help="address to serve on")
@@ -93,12 +117,15 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("--email", required=True)
     admin.add_argument("--password", required=True)
     admin.add_argument("--name", required=True)
+    commands.add_parser("worker", help="run only the e-mail delivery worker")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings.from_env()
 
     if args.command == "create-admin":
         return asyncio.run(create_admin(settings, args.email, args.password, args.name))
+    if args.command == "worker":
+        return asyncio.run(run_worker(settings))
 
     import uvicorn
 

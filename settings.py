@@ -29,6 +29,14 @@ class Settings:
     graphiql: bool = True
     allowed_origins: tuple[str, ...] = ()
     run_mail_worker: bool = True
+    # Delivery worker tuning (docs/mail.md); tests shrink these to run fast.
+    mail_poll_seconds: float = 1.0
+    mail_retry_base_seconds: float = 5.0
+    mail_retry_max_seconds: float = 300.0
+    mail_max_rejected_attempts: int = 3
+    mail_lease_seconds: float = 120.0
+    mail_batch_size: int = 50
+    milestone_reminder_check_seconds: float = 60.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -54,4 +62,13 @@ class Settings:
             graphiql=_env("GRAPHIQL", "1") != "0",
             allowed_origins=origins,
             run_mail_worker=_env("MAIL_WORKER", "1") != "0",
+            mail_poll_seconds=float(_env("MAIL_POLL_SECONDS") or 1),
+            mail_retry_base_seconds=float(_env("MAIL_RETRY_BASE_SECONDS") or 5),
+            mail_retry_max_seconds=float(_env("MAIL_RETRY_MAX_SECONDS") or 300),
+            mail_max_rejected_attempts=int(_env("MAIL_MAX_REJECTED_ATTEMPTS") or 3),
+            mail_lease_seconds=float(_env("MAIL_LEASE_SECONDS") or 120),
+            mail_batch_size=int(_env("MAIL_BATCH_SIZE") or 50),
+            milestone_reminder_check_seconds=float(
+                _env("MILESTONE_REMINDER_CHECK_SECONDS") or 60
+            ),
         )

@@ -78,3 +78,16 @@ class CanPostToChat(_ProjectPermission):
 
     def allowed(self, viewer: User, project: Project) -> bool:
         return access.can_post_to_chat(viewer, project)
+
+
+class IsAdmin(BasePermission):
+    """Admin-only fields: anonymous callers are UNAUTHENTICATED, everyone else FORBIDDEN."""
+
+    message = "Only admins can do this."
+    error_extensions: ClassVar[dict[str, Any]] = {"code": "FORBIDDEN"}
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        viewer = info.context.viewer
+        if viewer is None:
+            raise Unauthenticated()
+        return access.can_administer(viewer)

@@ -17,7 +17,7 @@ from strawberry.extensions import (
 )
 from strawberry.types import ExecutionContext
 
-from resolvers import queries, subscriptions
+from resolvers import email_queries, queries, subscriptions
 from resolvers.mutations import (
     account_log_in,
     account_log_out,
@@ -37,10 +37,12 @@ from schema.permissions import (
     CanChangeMilestone,
     CanCreateProjects,
     CanPostToChat,
+    IsAdmin,
     IsAuthenticated,
 )
 from schema.types.chat import ChatMessageType
 from schema.types.common import Node
+from schema.types.email import OutboxEmailType
 from schema.types.milestone import MilestoneType
 from schema.types.project import ProjectConnection, ProjectType
 from schema.types.user import UserType
@@ -92,6 +94,14 @@ class Query:
         resolver=queries.projects,
         description="The viewer's projects (every project, for an admin), newest first.",
         permission_classes=[IsAuthenticated],
+    )
+    undelivered_emails: list[OutboxEmailType] = strawberry.field(
+        resolver=email_queries.undelivered_emails,
+        description=(
+            "ADMIN only: e-mails not delivered yet after a failed attempt, and those given up "
+            "(FAILED), most recently queued first; `first` (1-100) limits the list."
+        ),
+        permission_classes=[IsAdmin],
     )
 
 

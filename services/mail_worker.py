@@ -1,0 +1,213 @@
+"""The outbox delivery worker: claims due e-mails, sends them, retries with backoff.
+
+Exactly once, also with several processes on one database: a worker only sends an e-mail
+after winning a conditional UPDATE that leases it (`locked_until`, `locked_by`); the lease
+of a worker that died mid-send runs out and another worker retries the e-mail. The one
+remaining window (the server accepted the e-mail but the worker died before recording it)
+is narrowed by retrying that write, and covered by the stable Message-ID receivers can use
+to recognise the resend.
+
+Failures are never dropped: a transient one (refused, timed out, 4xx) is retried with
+exponential backoff and jitter, forever, capped at MAIL_RETRY_MAX_SECONDS; a permanent one
+(5xx) is retried until the e-mail has had MAIL_MAX_REJECTED_ATTEMPTS attempts, then the
+e-mail is FAILED, logged, and listed by the `undeliveredEmails` query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import random
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from tortoise.expressions import F, Q
+
+from mailers.transport import DeliveryError, Transport, build_message, make_transport
+from models import EmailStatus, OutboxEmail
+from services import reminders
+from settings import Settings
+
+logger = logging.getLogger("milestones.mail")
+
+# Give up on a send this long before the lease runs out, so no other worker can have taken
+# the e-mail while this one is still talking to the server.
+LEASE_MARGIN = 0.1
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def backoff_seconds(attempts: int, base: float, cap: float) -> float:
+    """Delay before the next attempt after `attempts` failed ones: exponential, jittered.
+
+    The jitter ("equal jitter": half fixed, half random) keeps e-mails that failed together
+    from all retrying at the same instant once the server is back.
+    """
+    delay = min(cap, base * 2 ** max(attempts - 1, 0))
+    return delay / 2 + random.uniform(0, delay / 2)
+
+
+def _due() -> Q:
+    """Pending e-mails that are due and leased by no worker (or whose lease has run out)."""
+    now = _now()
+    return Q(status=EmailStatus.PENDING, next_attempt_at__lte=now) & (
+        Q(locked_until__isnull=True) | Q(locked_until__lt=now)
+    )
+
+
+class MailWorker:
+    """One delivery worker; any number may run against one database."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: Transport | None = None,
+        worker_id: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.transport = transport or make_transport(settings)
+        self.worker_id = (
+            worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        )[:64]
+
+    async def run(self) -> None:
+        """Deliver and queue reminders until cancelled."""
+        s = self.settings
+        loop = asyncio.get_running_loop()
+        next_reminders = loop.time()
+        logger.info("mail worker %s started (%s)", self.worker_id, s.smtp_host or s.mail_dir)
+        try:
+            while True:
+                busy = False
+                try:
+                    if loop.time() >= next_reminders:
+                        await reminders.queue_due_reminders(s.milestone_reminder_delay_seconds)
+                        next_reminders = loop.time() + s.milestone_reminder_check_seconds
+                    busy = await self.deliver_due() >= s.mail_batch_size
+                except Exception:
+                    # E.g. the database is unreachable: keep the worker alive, try again later.
+                    logger.exception("mail worker %s: pass failed", self.worker_id)
+                if not busy:
+                    await self.transport.idle()
+                    await asyncio.sleep(s.mail_poll_seconds)
+        finally:
+            await self.transport.close()
+            logger.info("mail worker %s stopped", self.worker_id)
+
+    async def deliver_due(self) -> int:
+        """One pass over the due e-mails; returns how many were due (at most a batch)."""
+        ids = (
+            await OutboxEmail.filter(_due())
+            .order_by("next_attempt_at", "id")
+            .limit(self.settings.mail_batch_size)
+            .values_list("id", flat=True)
+        )
+        for email_id in ids:
+            if await self.deliver_one(int(email_id)) == "unavailable":  # type: ignore[arg-type]
+                break  # the server is down: the others wait for the next pass
+        return len(ids)
+
+    async def _claim(self, email_id: int) -> OutboxEmail | None:
+        """Lease the e-mail to this worker, or None if another worker has it or it is done."""
+        lease_until = _now() + dt.timedelta(seconds=self.settings.mail_lease_seconds)
+        # The attempt is counted when claimed, so a worker that dies mid-send counts too.
+        claimed = await OutboxEmail.filter(_due(), id=email_id).update(
+            locked_until=lease_until, locked_by=self.worker_id, attempts=F("attempts") + 1
+        )
+        if not claimed:
+            return None
+        return await OutboxEmail.get(id=email_id)
+
+    async def deliver_one(self, email_id: int) -> str:
+        """Claim and send one e-mail: "sent", "retry", "failed", "skipped" or "unavailable"."""
+        email = await self._claim(email_id)
+        if email is None:
+            return "skipped"
+        try:
+            message = build_message(email, self.settings.mail_from)
+        except ValueError as e:
+            # The stored e-mail itself is malformed (e.g. its address): no retry can help.
+            await self._failed(email, f"cannot build the message: {e}", give_up=True)
+            return "failed"
+        try:
+            async with asyncio.timeout(self.settings.mail_lease_seconds * (1 - LEASE_MARGIN)):
+                await self.transport.deliver(email, message)
+        except TimeoutError:
+            error = DeliveryError("timed out within the lease", server_unavailable=True)
+        except DeliveryError as e:
+            error = e
+        else:
+            await self._sent(email)
+            return "sent"
+        give_up = error.permanent and email.attempts >= self.settings.mail_max_rejected_attempts
+        await self._failed(email, str(error), give_up=give_up)
+        if give_up:
+            return "failed"
+        return "unavailable" if error.server_unavailable else "retry"
+
+    async def _sent(self, email: OutboxEmail) -> None:
+        # The e-mail is out: if this write is lost, another worker resends it after the lease,
+        # so insist a little before giving up.
+        for attempt in range(5):
+            try:
+                await OutboxEmail.filter(id=email.id, locked_by=self.worker_id).update(
+                    status=EmailStatus.SENT, sent_at=_now(), locked_until=None, locked_by=None
+                )
+                return
+            except Exception:
+                if attempt == 4:
+                    raise
+                logger.warning("could not record e-mail %s as sent; retrying", email.id)
+                await asyncio.sleep(0.2 * 2**attempt)
+
+    async def _failed(self, email: OutboxEmail, error: str, *, give_up: bool) -> None:
+        s = self.settings
+        if give_up:
+            logger.error(
+                "e-mail %s (%s to %s) FAILED after %d attempts: %s",
+                email.id,
+                email.kind,
+                email.to_address,
+                email.attempts,
+                error,
+            )
+            changes: dict[str, object] = {"status": EmailStatus.FAILED}
+        else:
+            delay = backoff_seconds(
+                email.attempts, s.mail_retry_base_seconds, s.mail_retry_max_seconds
+            )
+            logger.warning(
+                "e-mail %s (%s to %s) attempt %d failed, retrying in %.1f s: %s",
+                email.id,
+                email.kind,
+                email.to_address,
+                email.attempts,
+                delay,
+                error,
+            )
+            changes = {"next_attempt_at": _now() + dt.timedelta(seconds=delay)}
+        await OutboxEmail.filter(id=email.id, locked_by=self.worker_id).update(
+            last_error=error[:2000], locked_until=None, locked_by=None, **changes
+        )
+
+
+@asynccontextmanager
+async def running_worker(settings: Settings) -> AsyncIterator[MailWorker]:
+    """Run a MailWorker as a task for the duration of the block (the server's lifespan)."""
+    worker = MailWorker(settings)
+    task = asyncio.create_task(worker.run(), name="mail-worker")
+    try:
+        yield worker
+    finally:
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
