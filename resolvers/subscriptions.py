@@ -1,23 +1,101 @@
-"""Subscription resolvers: live chat events of one project."""
+"""Subscription resolvers: live chat events of one project.
+
+Access is checked when subscribing (UNAUTHENTICATED, then NOT_FOUND, as for `project`) and
+again before every delivery, against the token as it is now: a logged-out token ends the
+subscription with UNAUTHENTICATED, lost access with NOT_FOUND, and nothing more is sent.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 
 import strawberry
+from starlette.websockets import WebSocket
 
-from models import ChatMessage
-from schema.context import Info
+from schema.context import Context, Info
+from schema.dataloaders import Loaders
 from schema.types.chat import ChatMessageType
-from services import access, events
+from services import access, auth, events
+from services.errors import NotFound, Unauthenticated
+
+logger = logging.getLogger("milestones.subscriptions")
+
+# Close code and reason for a subscriber whose queue overflowed (1013: try again later).
+SLOW_SUBSCRIBER_CLOSE_CODE = 1013
+SLOW_SUBSCRIBER_CLOSE_REASON = "Too slow reading chat events; reconnect to resume."
+
+# Close tasks started from a synchronous callback; kept so they are not collected mid-run.
+_closing: set[asyncio.Task[None]] = set()
 
 
-async def chat_events(
-    info: Info, project_id: strawberry.ID
-) -> AsyncGenerator[ChatMessageType, None]:
-    viewer = info.context.require_viewer()
+async def chat_events(info: Info, project_id: strawberry.ID) -> AsyncIterator[ChatMessageType]:
+    # A plain coroutine (not a generator) so that a refusal is raised before the stream
+    # starts and reaches the client as the operation's `error` message.
+    context = info.context
+    # The connection may have outlived its token (logOut elsewhere): check it now.
+    viewer = await auth.user_for_token(context.token) if context.token else None
+    if viewer is None:
+        context.viewer = None
+        raise Unauthenticated()
     project = await access.visible_project(viewer, project_id)
-    async for message_id in events.hub().subscribe(project.id):
-        message = await ChatMessage.get_or_none(id=message_id)
-        if message is not None:
-            yield ChatMessageType.build(message, viewer)
+    on_overflow = _closer(context.request) if isinstance(context.request, WebSocket) else None
+    feeds = events.feeds()
+    subscriber = await feeds.subscribe(project.id, context.token, on_overflow)
+    return _deliver(context, feeds, subscriber)
+
+
+async def _deliver(
+    context: Context, feeds: events.LocalFeeds, subscriber: events.Subscriber
+) -> AsyncGenerator[ChatMessageType, None]:
+    try:
+        while True:
+            delivery = await subscriber.queue.get()
+            if isinstance(delivery, events.Ended) or subscriber.overflowed:
+                return
+            viewer = delivery.viewers.get(subscriber.token_hash)
+            if viewer is None:
+                # The token was revoked: this connection is signed out from now on.
+                context.viewer = None
+                raise Unauthenticated("Your session has ended. Sign in again.")
+            if not viewer.can_view:
+                raise NotFound("Project not found.")
+            # The WebSocket Context lives as long as the connection: give each delivery
+            # fresh loaders (primed with the rows the feed already read), never older ones.
+            context.loaders = _loaders(delivery)
+            for message in delivery.messages:
+                yield ChatMessageType.build(message, viewer.user)
+    finally:
+        feeds.unsubscribe(subscriber)
+
+
+def _loaders(delivery: events.Delivery) -> Loaders:
+    """One set per delivery, shared by its subscribers: same rows, read at the same moment."""
+    loaders = delivery.shared.get("loaders")
+    if loaders is None:
+        loaders = Loaders()
+        loaders.project_by_id.prime(delivery.project.id, delivery.project)
+        loaders.user_by_id.prime_many(dict(delivery.users))
+        loaders.milestone_by_id.prime_many(dict(delivery.milestones))
+        delivery.shared["loaders"] = loaders
+    return loaders
+
+
+def _closer(websocket: WebSocket) -> Callable[[], None]:
+    """Disconnect a subscriber too slow to keep up, with a reason it can act on."""
+
+    def close() -> None:
+        task = asyncio.create_task(_close(websocket))
+        _closing.add(task)
+        task.add_done_callback(_closing.discard)
+
+    return close
+
+
+async def _close(websocket: WebSocket) -> None:
+    logger.warning("closing a chat subscriber that stopped reading")
+    # Already closed or gone: nothing left to do.
+    with contextlib.suppress(Exception):
+        await websocket.close(code=SLOW_SUBSCRIBER_CLOSE_CODE, reason=SLOW_SUBSCRIBER_CLOSE_REASON)

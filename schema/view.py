@@ -25,11 +25,12 @@ class GraphQLApp(GraphQL[Context, None]):
         graphiql: bool,
         allowed_origins: tuple[str, ...] = (),
         max_subscriptions_per_connection: int = 20,
+        connection_init_wait_timeout: timedelta = timedelta(seconds=10),
     ) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if graphiql else None,
-            connection_init_wait_timeout=timedelta(seconds=10),
+            connection_init_wait_timeout=connection_init_wait_timeout,
             max_subscriptions_per_connection=max_subscriptions_per_connection,
             allowed_origins=allowed_origins,
         )
@@ -43,8 +44,13 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         # The connection_init payload may carry the token; it wins over the upgrade header.
-        header = context.connection_params.get("Authorization")
+        params = context.connection_params
+        header = params.get("Authorization", params.get("authorization"))
         if header is None:
+            if context.token and context.viewer is None:
+                # A token in the upgrade request that is unknown or revoked: refuse, as for
+                # the payload's. No token at all opens an anonymous connection.
+                raise ConnectionRejectionError({"message": "Invalid token."})
             return UNSET
         token = auth.bearer_token(str(header))
         viewer = await auth.user_for_token(token) if token else None

@@ -1,19 +1,53 @@
 """Chat event fan-out: the one place events are published, after their transaction commits.
 
-The wire carries only (project id, chat message id); subscribers load the rows themselves.
-Which hub runs is chosen at start-up: in-process by default, Redis with REDIS_URL.
+The wire carries only (project id, chat message id): a notification means "project P has
+committed chat messages up to at least id N". Subscribers never trust the notification for
+content; each process keeps one `ProjectFeed` per watched project that loads the rows itself
+(every row with an id above the last one it delivered, in id order), so a lost, duplicated or
+reordered notification can delay an event but never skip, repeat or reorder one. That relies
+on chat ids being assigned in commit order within a project (see services.unit_of_work).
+
+Each feed does its database work once per batch for all of this process's subscribers of the
+project — the rows, the project, every subscriber's token — and hands the same `Delivery` to
+each subscriber's bounded queue. A subscriber that stops reading fills its queue and is cut
+off (`on_overflow`) instead of growing memory.
+
+Which hub moves notifications between processes is chosen at start-up: `InProcessHub`
+(default) or `services.redis_hub.RedisHub` (REDIS_URL).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+import hashlib
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from models import AccessToken, ChatMessage, Milestone, Project, User
+
+logger = logging.getLogger("milestones.events")
+
+# Deliveries a subscriber may have waiting before it counts as too slow. A delivery is one
+# batch of messages, so this is generous: a reader falls this far behind only when it (or
+# its socket) has stopped reading altogether.
+DEFAULT_QUEUE_SIZE = 256
+# Rows loaded per query while catching up; a feed loops until it has caught up.
+BATCH_SIZE = 200
+# Keeps `token_hash IN (...)` under SQLite's bound-parameter limit.
+_TOKEN_CHUNK = 500
+
+
+def token_hash(token: str) -> str:
+    """The stored form of a bearer token (same as services.auth)."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class EventHub(Protocol):
-    """Delivers (project id, chat message id) notifications to this process's subscribers."""
+    """Moves (project id, chat message id) notifications to every process's feeds."""
 
     async def start(self) -> None: ...
 
@@ -21,50 +55,257 @@ class EventHub(Protocol):
 
     async def publish(self, project_id: int, message_id: int) -> None: ...
 
-    def subscribe(self, project_id: int) -> AsyncIterator[int]:
-        """Yields the id of each chat message of `project_id` committed from now on."""
-        ...
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Who a token belongs to right now, read in the batch that validated every token."""
+
+    user: User
+    can_view: bool
+
+
+@dataclass(slots=True)
+class Delivery:
+    """One batch of a project's new chat messages, loaded once, shared by all subscribers."""
+
+    project: Project
+    messages: list[ChatMessage]
+    # Keyed by token hash; a hash missing here is a revoked (logged out) token.
+    viewers: dict[str, Viewer]
+    users: dict[int, User]
+    milestones: dict[int, Milestone]
+    # What the GraphQL layer builds once per delivery for all subscribers (primed loaders).
+    shared: dict[str, Any] = field(default_factory=dict)
+
+
+class Ended:
+    """Queued to a subscriber when its feed stops (server shutdown)."""
+
+
+ENDED = Ended()
+
+
+@dataclass(eq=False, slots=True)
+class Subscriber:
+    """One subscription's end of a feed: a bounded queue of deliveries."""
+
+    project_id: int
+    token_hash: str
+    queue: asyncio.Queue[Delivery | Ended]
+    on_overflow: Callable[[], None] | None = None
+    overflowed: bool = False
+
+    def offer(self, item: Delivery | Ended) -> bool:
+        """Queue `item`; False (and `on_overflow` called) when the queue is full."""
+        try:
+            self.queue.put_nowait(item)
+        except asyncio.QueueFull:
+            self.overflowed = True
+            if self.on_overflow is not None:
+                self.on_overflow()
+            return False
+        return True
+
+
+@dataclass(eq=False, slots=True)
+class ProjectFeed:
+    """This process's reader of one project's chat, shared by all its local subscribers."""
+
+    project_id: int
+    subscribers: set[Subscriber] = field(default_factory=set)
+    # Id of the newest message handed out; None until the starting point is read.
+    last_id: int | None = None
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    # Highest id any notification announced; 0 forces a check (after a reconnect).
+    announced: int = 0
+    task: asyncio.Task[None] | None = None
+
+    def notify(self, message_id: int | None) -> None:
+        """Something up to `message_id` (None: maybe anything) was committed."""
+        if message_id is None:
+            self.announced = max(self.announced, (self.last_id or 0) + 1)
+        elif message_id > self.announced:
+            self.announced = message_id
+        else:
+            return
+        self.wake.set()
+
+    async def run(self) -> None:
+        newest = (
+            await ChatMessage.filter(project_id=self.project_id)
+            .order_by("-id")
+            .first()
+            .values_list("id", flat=True)
+        )
+        self.last_id = int(newest or 0)  # type: ignore[arg-type]
+        self.ready.set()
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            if self.announced <= self.last_id:
+                continue  # an echo or a late duplicate: already delivered
+            try:
+                await self._catch_up()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # A database hiccup must not kill the feed: retry on the next notification,
+                # or shortly, since the missed rows are still there to be read.
+                logger.exception("chat feed for project %s failed; retrying", self.project_id)
+                await asyncio.sleep(0.5)
+                self.wake.set()
+
+    async def _catch_up(self) -> None:
+        assert self.last_id is not None
+        while True:
+            rows = (
+                await ChatMessage.filter(project_id=self.project_id, id__gt=self.last_id)
+                .order_by("id")
+                .limit(BATCH_SIZE)
+            )
+            if not rows:
+                return
+            delivery = await self._load(rows)
+            self.last_id = rows[-1].id
+            for subscriber in list(self.subscribers):
+                if not subscriber.offer(delivery):
+                    self.subscribers.discard(subscriber)
+            if len(rows) < BATCH_SIZE:
+                return
+
+    async def _load(self, rows: list[ChatMessage]) -> Delivery:
+        """Everything the subscribers need to check access and resolve the rows, in 4 queries."""
+        project = await Project.get(id=self.project_id)
+        user_ids = {project.client_id, project.freelancer_id}  # type: ignore[attr-defined]
+        milestone_ids: set[int] = set()
+        for row in rows:
+            user_ids.update(u for u in (row.author_id, row.actor_id) if u)  # type: ignore[attr-defined]
+            if row.milestone_id:  # type: ignore[attr-defined]
+                milestone_ids.add(row.milestone_id)  # type: ignore[attr-defined]
+        users = {u.id: u for u in await User.filter(id__in=user_ids)}
+        milestones = (
+            {m.id: m for m in await Milestone.filter(id__in=milestone_ids)} if milestone_ids else {}
+        )
+        viewers = await _viewers({s.token_hash for s in self.subscribers}, project)
+        return Delivery(project, rows, viewers, users, milestones)
+
+
+async def _viewers(hashes: Iterable[str], project: Project) -> dict[str, Viewer]:
+    """Re-validate every subscriber's token in one query per chunk: logOut stops delivery."""
+    from services.access import can_view_project
+
+    pending = list(hashes)
+    viewers: dict[str, Viewer] = {}
+    for start in range(0, len(pending), _TOKEN_CHUNK):
+        chunk = pending[start : start + _TOKEN_CHUNK]
+        for row in await AccessToken.filter(token_hash__in=chunk).select_related("user"):
+            viewers[row.token_hash] = Viewer(row.user, can_view_project(row.user, project))
+    return viewers
+
+
+class LocalFeeds:
+    """This process's feeds, keyed by project id; where every hub delivers notifications."""
+
+    def __init__(self, queue_size: int = DEFAULT_QUEUE_SIZE) -> None:
+        self.queue_size = queue_size
+        self._feeds: dict[int, ProjectFeed] = {}
+        self._closed = False
+
+    def notify(self, project_id: int, message_id: int | None) -> None:
+        feed = self._feeds.get(project_id)
+        if feed is not None:
+            feed.notify(message_id)
+
+    def resync(self) -> None:
+        """Make every feed look for rows it may have missed (e.g. while Redis was away)."""
+        for feed in self._feeds.values():
+            feed.notify(None)
+
+    @property
+    def subscriber_count(self) -> int:
+        return sum(len(f.subscribers) for f in self._feeds.values())
+
+    async def subscribe(
+        self, project_id: int, token: str, on_overflow: Callable[[], None] | None = None
+    ) -> Subscriber:
+        """Join the project's feed; every row committed after this returns will be queued."""
+        if self._closed:
+            raise RuntimeError("event hub is closed")
+        subscriber = Subscriber(
+            project_id, token_hash(token), asyncio.Queue(self.queue_size), on_overflow
+        )
+        feed = self._feeds.get(project_id)
+        if feed is None:
+            feed = self._feeds[project_id] = ProjectFeed(project_id)
+            feed.task = asyncio.create_task(feed.run(), name=f"chat-feed-{project_id}")
+        feed.subscribers.add(subscriber)
+        try:
+            await asyncio.wait_for(feed.ready.wait(), timeout=30)
+        except BaseException:
+            self.unsubscribe(subscriber)
+            raise
+        return subscriber
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        feed = self._feeds.get(subscriber.project_id)
+        if feed is None:
+            return
+        feed.subscribers.discard(subscriber)
+        if not feed.subscribers and feed.task is not None:
+            # The last subscriber left: nobody reads this project here any more.
+            del self._feeds[subscriber.project_id]
+            feed.task.cancel()
+
+    async def close(self) -> None:
+        """Stop every feed and tell their subscribers, which then complete."""
+        self._closed = True
+        feeds, self._feeds = list(self._feeds.values()), {}
+        for feed in feeds:
+            if feed.task is not None:
+                feed.task.cancel()
+            for subscriber in feed.subscribers:
+                subscriber.offer(ENDED)
+        for feed in feeds:
+            if feed.task is not None:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await feed.task
 
 
 class InProcessHub:
-    """Fan-out inside one process: each subscriber owns a queue."""
+    """Fan-out inside one process: publishing wakes this process's feeds directly."""
 
-    def __init__(self) -> None:
-        self._subscribers: dict[int, set[asyncio.Queue[int]]] = {}
+    def __init__(self, feeds: LocalFeeds | None = None) -> None:
+        self.feeds = feeds or LocalFeeds()
 
     async def start(self) -> None:
         return None
 
     async def close(self) -> None:
-        self._subscribers.clear()
+        await self.feeds.close()
 
     async def publish(self, project_id: int, message_id: int) -> None:
-        for queue in self._subscribers.get(project_id, ()):
-            queue.put_nowait(message_id)
-
-    async def subscribe(self, project_id: int) -> AsyncIterator[int]:
-        queue: asyncio.Queue[int] = asyncio.Queue()
-        self._subscribers.setdefault(project_id, set()).add(queue)
-        try:
-            while True:
-                yield await queue.get()
-        finally:
-            subscribers = self._subscribers.get(project_id)
-            if subscribers is not None:
-                subscribers.discard(queue)
-                if not subscribers:
-                    del self._subscribers[project_id]
+        self.feeds.notify(project_id, message_id)
 
 
-_hub: EventHub = InProcessHub()
+class _HubWithFeeds(EventHub, Protocol):
+    feeds: LocalFeeds
 
 
-def hub() -> EventHub:
+_hub: _HubWithFeeds = InProcessHub()
+
+
+def hub() -> _HubWithFeeds:
     return _hub
 
 
+def feeds() -> LocalFeeds:
+    """The running hub's local feeds: what subscription resolvers subscribe to."""
+    return _hub.feeds
+
+
 @asynccontextmanager
-async def running_hub(new_hub: EventHub) -> AsyncIterator[EventHub]:
+async def running_hub(new_hub: _HubWithFeeds) -> AsyncIterator[_HubWithFeeds]:
     """Install `new_hub` as this process's hub for the duration of the block."""
     global _hub
     previous = _hub
@@ -77,5 +318,18 @@ async def running_hub(new_hub: EventHub) -> AsyncIterator[EventHub]:
         await new_hub.close()
 
 
+def hub_for(redis_url: str) -> _HubWithFeeds:
+    """The hub the settings ask for: Redis pub/sub with REDIS_URL, else in-process."""
+    if redis_url:
+        from services.redis_hub import RedisHub
+
+        return RedisHub(redis_url)
+    return InProcessHub()
+
+
 async def publish(project_id: int, message_id: int) -> None:
-    await _hub.publish(project_id, message_id)
+    """Announce a committed chat message. Never raises: the change is already committed."""
+    try:
+        await _hub.publish(project_id, message_id)
+    except Exception:
+        logger.exception("could not publish chat event %s/%s", project_id, message_id)

@@ -1,0 +1,135 @@
+"""Chat event fan-out across server processes through Redis pub/sub (REDIS_URL).
+
+One channel carries "<project id>:<message id>" for every project; each process keeps ONE
+listener connection (not one per subscriber) and wakes its local feeds. Payloads are ids
+only: the feeds read the rows from the shared database, so a notification lost while Redis
+was unreachable costs latency, not events — after every (re)connect the hub asks each local
+feed to look for rows it has not delivered yet.
+
+The listener reconnects with capped exponential backoff and never gives up; publishing never
+fails a change (it has already committed): the newest id per project that could not be
+published is kept and sent once the connection is back. This process's own subscribers are
+woken directly, without the Redis round trip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from services.events import LocalFeeds
+
+logger = logging.getLogger("milestones.redis_hub")
+
+CHANNEL = "milestones:chat-events"
+_BACKOFF_FIRST = 0.1
+_BACKOFF_MAX = 5.0
+_PUBLISH_TIMEOUT = 1.0
+
+
+def _client(url: str) -> aioredis.Redis:
+    return aioredis.Redis.from_url(
+        url,
+        # RESP2: redis-py 8 with hiredis leaks memory per pub/sub message on RESP3.
+        protocol=2,
+        # No silent in-library retries: this module owns reconnecting, so that it knows
+        # when to resynchronise the feeds.
+        retry=Retry(NoBackoff(), 0),
+        socket_connect_timeout=2.0,
+        socket_keepalive=True,
+        decode_responses=True,
+    )
+
+
+class RedisHub:
+    """Publishes to, and listens on, one Redis channel shared by every server process."""
+
+    def __init__(self, url: str, feeds: LocalFeeds | None = None, channel: str = CHANNEL) -> None:
+        self.url = url
+        self.channel = channel
+        self.feeds = feeds or LocalFeeds()
+        self._publisher = _client(url)
+        self._listener: asyncio.Task[None] | None = None
+        # Newest id per project that could not be published yet (bounded by project count).
+        self._unpublished: dict[int, int] = {}
+        self.connected = asyncio.Event()
+        self.reconnects = 0
+
+    async def start(self) -> None:
+        self._listener = asyncio.create_task(self._listen(), name="redis-chat-listener")
+        # Give the first connection a moment, so that events published right after start-up
+        # reach this process; a Redis that is down does not stop the server from starting.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.connected.wait(), timeout=3)
+        if not self.connected.is_set():
+            logger.warning("Redis at %s unreachable; chat events stay local until it is", self.url)
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+        await self.feeds.close()
+        await self._publisher.aclose()
+
+    async def publish(self, project_id: int, message_id: int) -> None:
+        self.feeds.notify(project_id, message_id)
+        try:
+            await asyncio.wait_for(
+                self._publisher.publish(self.channel, f"{project_id}:{message_id}"),
+                timeout=_PUBLISH_TIMEOUT,
+            )
+        except (RedisError, OSError, TimeoutError):
+            self._unpublished[project_id] = max(message_id, self._unpublished.get(project_id, 0))
+            logger.warning("Redis publish failed; chat event %s/%s queued", project_id, message_id)
+
+    async def _flush_unpublished(self) -> None:
+        pending, self._unpublished = self._unpublished, {}
+        for project_id, message_id in pending.items():
+            await self.publish(project_id, message_id)
+
+    async def _listen(self) -> None:
+        backoff = _BACKOFF_FIRST
+        while True:
+            client = _client(self.url)
+            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self.channel)
+                if self.reconnects:
+                    logger.info("Redis listener reconnected")
+                self.reconnects += 1
+                self.connected.set()
+                backoff = _BACKOFF_FIRST
+                # Whatever was committed while we were not listening is in the database.
+                self.feeds.resync()
+                await self._flush_unpublished()
+                while True:
+                    message = await pubsub.get_message(timeout=None)
+                    if message is not None and message.get("type") == "message":
+                        self._dispatch(message["data"])
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                self.connected.clear()
+                logger.warning("Redis listener lost (%s); retrying in %.1fs", error, backoff)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+                with contextlib.suppress(Exception):
+                    await client.aclose()
+            await asyncio.sleep(backoff * random.uniform(0.8, 1.2))
+            backoff = min(backoff * 2, _BACKOFF_MAX)
+
+    def _dispatch(self, data: str) -> None:
+        project, _, message = data.partition(":")
+        try:
+            self.feeds.notify(int(project), int(message))
+        except ValueError:
+            logger.warning("ignoring malformed chat event %r", data)

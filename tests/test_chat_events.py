@@ -1,0 +1,479 @@
+"""chatEvents over graphql-transport-ws, through a real server and a real WebSocket client.
+
+The client below speaks the protocol directly with the `websockets` library, so that close
+codes, `error` messages and "nothing arrived" are all observable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import itertools
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.routing import WebSocketRoute
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from schema.view import GraphQLApp
+from services import events
+from services.ids import from_global_id
+from tests.support import Api, RunningServer, free_port, future, make_team
+
+CHAT_EVENTS = """subscription($id: ID!) { chatEvents(projectId: $id) {
+  id kind body createdAt
+  author { id name email }
+  actor { id name role }
+  milestone { id title completed completedBy { id } }
+  changes { field from to }
+  project { id title milestoneProgress { total completed } }
+} }"""
+
+SEND = """mutation($input: SendChatMessageInput!) {
+  sendChatMessage(input: $input) { errors { code } message { id } } }"""
+EDIT = """mutation($input: EditMilestoneInput!) {
+  editMilestone(input: $input) { errors { code } } }"""
+COMPLETE = """mutation($input: SetMilestoneCompletedInput!) {
+  setMilestoneCompleted(input: $input) { errors { code } } }"""
+DELETE = """mutation($input: DeleteMilestoneInput!) {
+  deleteMilestone(input: $input) { errors { code } } }"""
+
+_ids = itertools.count(1)
+
+
+def pk(global_id: str) -> int:
+    parsed = from_global_id(global_id)
+    assert parsed is not None, global_id
+    return parsed[1]
+
+
+class WsClient:
+    """A graphql-transport-ws client: one connection, any number of operations."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(
+        cls,
+        url: str,
+        token: str | None = None,
+        *,
+        header_token: str | None = None,
+        origin: str | None = None,
+        init: bool = True,
+    ) -> AsyncIterator[WsClient]:
+        headers = {"Authorization": f"Bearer {header_token}"} if header_token else {}
+        async with connect(
+            url,
+            subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+            additional_headers=headers,
+            origin=origin,  # type: ignore[arg-type]
+            open_timeout=5,
+        ) as ws:
+            client = cls(ws)
+            if init:
+                payload = {"Authorization": f"Bearer {token}"} if token else {}
+                await client.send({"type": "connection_init", "payload": payload})
+                ack = await client.receive()
+                assert ack["type"] == "connection_ack", ack
+            yield client
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.ws.send(json.dumps(message))
+
+    async def receive(self, within: float = 10) -> dict[str, Any]:
+        while True:
+            message = json.loads(await asyncio.wait_for(self.ws.recv(), within))
+            if message["type"] == "ping":
+                await self.send({"type": "pong"})
+                continue
+            return message
+
+    async def subscribe(self, project_id: str, query: str = CHAT_EVENTS) -> str:
+        op_id = str(next(_ids))
+        await self.send(
+            {
+                "id": op_id,
+                "type": "subscribe",
+                "payload": {"query": query, "variables": {"id": project_id}},
+            }
+        )
+        return op_id
+
+    async def subscribed(self, project_id: str) -> str:
+        """Subscribe and wait until the server has joined the feed (no reply to wait for)."""
+        op_id = await self.subscribe(project_id)
+        await wait_for_subscribers(1, relative=True)
+        return op_id
+
+    async def event(self, op_id: str, within: float = 10) -> dict[str, Any]:
+        message = await self.receive(within)
+        assert message["id"] == op_id, message
+        assert message["type"] == "next", message
+        assert "errors" not in message["payload"], message
+        return message["payload"]["data"]["chatEvents"]
+
+    async def nothing(self, within: float = 0.5) -> None:
+        with pytest.raises(TimeoutError):
+            message = await self.receive(within)
+            pytest.fail(f"unexpected message {message}")
+
+    async def close_code(self, within: float = 10) -> tuple[int, str]:
+        try:
+            while True:
+                await asyncio.wait_for(self.ws.recv(), within)
+        except ConnectionClosed as closed:
+            assert closed.rcvd is not None
+            return closed.rcvd.code, closed.rcvd.reason
+
+
+_baseline: list[int] = [0]
+
+
+async def wait_for_subscribers(count: int, *, relative: bool = False, within: float = 5) -> None:
+    """Until this process's hub has `count` subscribers (more than the last wait, if relative)."""
+    target = _baseline[0] + count if relative else count
+    deadline = time.monotonic() + within
+    while events.feeds().subscriber_count < target:
+        assert time.monotonic() < deadline, f"{events.feeds().subscriber_count} < {target}"
+        await asyncio.sleep(0.01)
+    _baseline[0] = events.feeds().subscriber_count
+
+
+@pytest.fixture(autouse=True)
+def _count_subscribers() -> None:
+    _baseline[0] = events.feeds().subscriber_count
+
+
+def error_codes(message: dict[str, Any]) -> list[str]:
+    errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+    return [e["extensions"]["code"] for e in errors]
+
+
+async def test_members_receive_every_event_in_order_with_all_fields(
+    api: Api, server: RunningServer
+) -> None:
+    team = await make_team(api)
+    async with (
+        WsClient.open(server.ws_url, team.client.token) as client,
+        WsClient.open(server.ws_url, header_token=team.freelancer.token) as freelancer,
+        WsClient.open(server.ws_url, team.admin.token) as admin,
+    ):
+        subscriptions = [
+            (client, await client.subscribed(team.project_id)),
+            (freelancer, await freelancer.subscribed(team.project_id)),
+            (admin, await admin.subscribed(team.project_id)),
+        ]
+
+        async def everyone() -> list[dict[str, Any]]:
+            return [await ws.event(op) for ws, op in subscriptions]
+
+        added = await api.add_milestone(team.freelancer, team.project_id, "Schema review")
+        milestone_id = added["milestone"]["id"]
+        seen = await everyone()
+        event = seen[0]
+        assert event["kind"] == "MILESTONE_ADDED"
+        assert "“Schema review”" in event["body"]
+        assert event["author"] is None
+        assert event["actor"] == {
+            "id": team.freelancer.id,
+            "name": team.freelancer.name,
+            "role": "FREELANCER",
+        }
+        assert event["milestone"] == {
+            "id": milestone_id,
+            "title": "Schema review",
+            "completed": False,
+            "completedBy": None,
+        }
+        assert event["changes"] == []
+        assert event["project"]["id"] == team.project_id
+        assert event["project"]["milestoneProgress"] == {"total": 1, "completed": 0}
+        assert dt.datetime.fromisoformat(event["createdAt"]).tzinfo is not None
+        assert [e["id"] for e in seen] == [event["id"]] * 3
+
+        await api.data(
+            EDIT, {"input": {"id": milestone_id, "title": "Schema audit"}}, team.freelancer.token
+        )
+        edited = (await everyone())[0]
+        assert edited["kind"] == "MILESTONE_EDITED"
+        assert edited["changes"] == [
+            {"field": "title", "from": "Schema review", "to": "Schema audit"}
+        ]
+        assert edited["milestone"]["title"] == "Schema audit"
+
+        # Loaders are fresh per event: the progress and the milestone follow each change.
+        await api.data(
+            COMPLETE, {"input": {"id": milestone_id, "completed": True}}, team.freelancer.token
+        )
+        completed = (await everyone())[0]
+        assert completed["kind"] == "MILESTONE_COMPLETED"
+        assert completed["milestone"]["completed"] is True
+        assert completed["milestone"]["completedBy"] == {"id": team.freelancer.id}
+        assert completed["project"]["milestoneProgress"] == {"total": 1, "completed": 1}
+
+        await api.data(
+            COMPLETE, {"input": {"id": milestone_id, "completed": False}}, team.freelancer.token
+        )
+        reopened = (await everyone())[0]
+        assert reopened["kind"] == "MILESTONE_REOPENED"
+        assert reopened["project"]["milestoneProgress"] == {"total": 1, "completed": 0}
+
+        await api.data(
+            SEND,
+            {"input": {"projectId": team.project_id, "body": "Looks good!"}},
+            team.client.token,
+        )
+        for message in await everyone():
+            assert message["kind"] == "MESSAGE"
+            assert message["body"] == "Looks good!"
+            assert message["author"]["id"] == message["actor"]["id"] == team.client.id
+            assert message["milestone"] is None
+            # A member sees the other party's e-mail address.
+            assert message["author"]["email"] == team.client.email
+
+        await api.data(DELETE, {"input": {"id": milestone_id}}, team.freelancer.token)
+        deleted = (await everyone())[0]
+        assert deleted["kind"] == "MILESTONE_DELETED"
+        assert "“Schema audit”" in deleted["body"]
+        assert deleted["milestone"] is None
+        assert deleted["project"]["milestoneProgress"] == {"total": 0, "completed": 0}
+
+        for ws, _ in subscriptions:
+            await ws.nothing(0.2)
+
+
+async def test_a_burst_arrives_complete_and_in_commit_order(
+    api: Api, server: RunningServer
+) -> None:
+    team = await make_team(api)
+    async with WsClient.open(server.ws_url, team.client.token) as ws:
+        op = await ws.subscribed(team.project_id)
+        senders = [team.client, team.freelancer, team.admin]
+        await asyncio.gather(
+            *(
+                api.data(
+                    SEND,
+                    {"input": {"projectId": team.project_id, "body": f"m{i}"}},
+                    senders[i % 3].token,
+                )
+                for i in range(30)
+            )
+        )
+        received = [await ws.event(op) for _ in range(30)]
+        ids = [pk(e["id"]) for e in received]
+        assert ids == sorted(ids) and len(set(ids)) == 30
+        assert sorted(e["body"] for e in received) == sorted(f"m{i}" for i in range(30))
+        await ws.nothing(0.3)
+
+
+async def test_outsider_is_told_not_found_and_receives_nothing(
+    api: Api, server: RunningServer
+) -> None:
+    team = await make_team(api)
+    async with WsClient.open(server.ws_url, team.outsider.token) as ws:
+        op = await ws.subscribe(team.project_id)
+        refused = await ws.receive()
+        assert refused["type"] == "error" and refused["id"] == op, refused
+        assert error_codes(refused) == ["NOT_FOUND"]
+        # Exactly what a project that does not exist looks like.
+        await ws.subscribe("UHJvamVjdDo5OTk5OTk5")  # Project:9999999
+        missing = await ws.receive()
+        assert missing["type"] == "error"
+        assert [e["message"] for e in missing["payload"]] == [
+            e["message"] for e in refused["payload"]
+        ]
+        await api.data(
+            SEND, {"input": {"projectId": team.project_id, "body": "secret"}}, team.client.token
+        )
+        await ws.nothing()
+
+
+async def test_anonymous_connection_opens_but_subscribing_is_unauthenticated(
+    api: Api, server: RunningServer
+) -> None:
+    team = await make_team(api)
+    async with WsClient.open(server.ws_url) as ws:
+        await ws.subscribe(team.project_id)
+        refused = await ws.receive()
+        assert refused["type"] == "error"
+        assert error_codes(refused) == ["UNAUTHENTICATED"]
+        await api.data(
+            SEND, {"input": {"projectId": team.project_id, "body": "hi"}}, team.client.token
+        )
+        await ws.nothing()
+
+
+@pytest.mark.parametrize("where", ["payload", "header"])
+async def test_a_bad_token_is_refused_with_4403(server: RunningServer, where: str) -> None:
+    kwargs: dict[str, Any] = (
+        {"token": "not-a-token"} if where == "payload" else {"header_token": "nope"}
+    )
+    async with WsClient.open(server.ws_url, init=False, **kwargs) as ws:
+        payload = {"Authorization": "Bearer not-a-token"} if where == "payload" else {}
+        await ws.send({"type": "connection_init", "payload": payload})
+        assert (await ws.close_code())[0] == 4403
+
+
+async def test_events_of_other_projects_never_arrive(api: Api, server: RunningServer) -> None:
+    mine = await make_team(api)
+    other = await make_team(api)
+    async with WsClient.open(server.ws_url, mine.admin.token) as ws:
+        op = await ws.subscribed(mine.project_id)
+        await api.add_milestone(other.freelancer, other.project_id, "Not yours")
+        await api.data(
+            SEND,
+            {"input": {"projectId": other.project_id, "body": "elsewhere"}},
+            other.client.token,
+        )
+        await api.data(
+            SEND, {"input": {"projectId": mine.project_id, "body": "here"}}, mine.client.token
+        )
+        event = await ws.event(op)
+        assert (event["body"], event["project"]["id"]) == ("here", mine.project_id)
+        await ws.nothing(0.3)
+
+
+async def test_log_out_stops_delivery(api: Api, server: RunningServer) -> None:
+    team = await make_team(api)
+    async with WsClient.open(server.ws_url, team.client.token) as ws:
+        op = await ws.subscribed(team.project_id)
+        await api.data(
+            SEND, {"input": {"projectId": team.project_id, "body": "one"}}, team.freelancer.token
+        )
+        assert (await ws.event(op))["body"] == "one"
+        assert (await api.data("mutation { logOut }", token=team.client.token))["logOut"] is True
+        await api.data(
+            SEND, {"input": {"projectId": team.project_id, "body": "two"}}, team.freelancer.token
+        )
+        ended = await ws.receive()
+        assert ended["type"] == "next" and ended["payload"]["data"] is None, ended
+        assert error_codes(ended) == ["UNAUTHENTICATED"]
+        assert (await ws.receive())["type"] == "complete"
+        # The connection is signed out now: a new subscription is refused too.
+        await ws.subscribe(team.project_id)
+        assert error_codes(await ws.receive()) == ["UNAUTHENTICATED"]
+        await api.data(
+            SEND, {"input": {"projectId": team.project_id, "body": "three"}}, team.freelancer.token
+        )
+        await ws.nothing()
+
+
+async def test_subscriptions_per_connection_are_capped(api: Api, server: RunningServer) -> None:
+    team = await make_team(api)
+    async with WsClient.open(server.ws_url, team.client.token) as ws:
+        for _ in range(20):
+            await ws.subscribe(team.project_id)
+        await wait_for_subscribers(20, relative=True)
+        op = await ws.subscribe(team.project_id)
+        refused = await ws.receive()
+        assert (refused["type"], refused["id"]) == ("error", op)
+        assert "limit" in refused["payload"][0]["message"]
+
+
+async def test_a_foreign_origin_is_refused(server: RunningServer) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        async with WsClient.open(server.ws_url, origin="https://evil.example", init=False):
+            pass
+    assert refused.value.response.status_code == 403
+
+
+@contextlib.asynccontextmanager
+async def bare_server(
+    **options: Any,
+) -> AsyncIterator[tuple[str, uvicorn.Server, asyncio.Task[None]]]:
+    """Just the GraphQL endpoint with `options`, on the session's database and hub."""
+    app = Starlette(routes=[WebSocketRoute("/graphql", GraphQLApp(graphiql=False, **options))])
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    instance = uvicorn.Server(config)
+    task = asyncio.create_task(instance.serve())
+    while not instance.started:  # noqa: ASYNC110 - uvicorn offers no start event
+        await asyncio.sleep(0.01)
+    try:
+        yield f"ws://127.0.0.1:{port}/graphql", instance, task
+    finally:
+        instance.should_exit = True
+        await task
+
+
+async def test_allowed_origins_and_init_timeout(server: RunningServer) -> None:
+    async with bare_server(
+        allowed_origins=("https://app.example",),
+        connection_init_wait_timeout=dt.timedelta(seconds=0.3),
+    ) as (url, _, _):
+        async with WsClient.open(url, origin="https://app.example", init=False) as ws:
+            assert await ws.close_code() == (4408, "Connection initialisation timeout")
+        with pytest.raises(InvalidStatus):
+            async with WsClient.open(url, origin="https://other.example", init=False):
+                pass
+
+
+async def test_shutdown_closes_open_subscriptions_promptly(api: Api, server: RunningServer) -> None:
+    team = await make_team(api)
+    async with bare_server() as (url, instance, task):
+        async with WsClient.open(url, team.client.token) as ws:
+            await ws.subscribed(team.project_id)
+            started = time.monotonic()
+            instance.should_exit = True
+            await asyncio.wait_for(asyncio.shield(task), timeout=5)
+            assert time.monotonic() - started < 3
+            assert (await ws.close_code())[0] == 1012  # "service restart"
+
+
+async def test_a_slow_subscriber_is_cut_off_not_buffered(api: Api, server: RunningServer) -> None:
+    """The hub's side: a full queue detaches the subscriber and tells it why."""
+    team = await make_team(api)
+    project_pk = pk(team.project_id)
+    feeds = events.LocalFeeds(queue_size=2)
+    cut_off: list[bool] = []
+    slow = await feeds.subscribe(int(project_pk), team.client.token, lambda: cut_off.append(True))
+    fast = await feeds.subscribe(int(project_pk), team.freelancer.token)
+    try:
+        for i in range(4):
+            body = {"input": {"projectId": team.project_id, "body": f"n{i}"}}
+            message = (await api.data(SEND, body, team.client.token))["sendChatMessage"]["message"]
+            feeds.notify(int(project_pk), pk(message["id"]))
+            got = await asyncio.wait_for(fast.queue.get(), 5)
+            assert isinstance(got, events.Delivery)
+            assert [m.body for m in got.messages] == [f"n{i}"]
+        assert cut_off == [True] and slow.overflowed
+        assert slow.queue.qsize() == 2  # bounded: nothing was added after it filled
+    finally:
+        await feeds.close()
+
+
+async def test_hub_close_completes_subscribers(api: Api) -> None:
+    team = await make_team(api)
+    feeds = events.LocalFeeds()
+    subscriber = await feeds.subscribe(pk(team.project_id), team.client.token)
+    await feeds.close()
+    assert isinstance(await asyncio.wait_for(subscriber.queue.get(), 1), events.Ended)
+
+
+async def test_burst_from_both_mutation_kinds_keeps_per_subscriber_order(
+    api: Api, server: RunningServer
+) -> None:
+    team = await make_team(api)
+    async with WsClient.open(server.ws_url, team.freelancer.token) as ws:
+        op = await ws.subscribed(team.project_id)
+        await asyncio.gather(
+            api.add_milestone(team.freelancer, team.project_id, "A", future(3)),
+            api.data(
+                SEND, {"input": {"projectId": team.project_id, "body": "x"}}, team.client.token
+            ),
+            api.add_milestone(team.freelancer, team.project_id, "B", future(4)),
+        )
+        got = [await ws.event(op) for _ in range(3)]
+        ids = [pk(e["id"]) for e in got]
+        assert ids == sorted(ids)
+        assert sorted(e["kind"] for e in got) == ["MESSAGE", "MILESTONE_ADDED", "MILESTONE_ADDED"]
