@@ -5,13 +5,15 @@ A refused mutation changes nothing: no milestone, no chat event, no e-mail.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
+import httpx
 import pytest
 
 from models import OutboxEmail
 from services.ids import pk_of
-from tests.support import PASSWORD, Account, Api, Team, future, make_team
+from tests.support import PASSWORD, Account, Api, RunningServer, Team, future, make_team
 
 ACTORS = ["anonymous", "outsider", "client", "freelancer", "admin"]
 
@@ -78,6 +80,12 @@ async def _call(api: Api, name: str, team: Team, caller: Account | None) -> dict
         variables = {"input": {"email": team.client.email, "password": PASSWORD}}
         return await api.post(_doc("logIn", "LogInInput"), variables, token)
     if name == "logOut":
+        if caller is not None:  # log out a session of its own, keeping the shared one
+            login = await api.data(
+                _doc("logIn", "LogInInput", "token"),
+                {"input": {"email": caller.email, "password": PASSWORD}},
+            )
+            token = login["logIn"]["token"]
         return await api.post("mutation { logOut }", None, token)
     if name == "createProject":
         fields = {
@@ -113,12 +121,25 @@ async def _fingerprint(api: Api, team: Team) -> tuple[Any, ...]:
     return (data, emails)
 
 
+@pytest.fixture(scope="module")
+async def people(server: RunningServer) -> Team:
+    """The four kinds of signed-in caller, shared by every case; each case gets a new project."""
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+        return await make_team(Api(client), unlocked=False)
+
+
 @pytest.mark.parametrize("actor", ACTORS)
 @pytest.mark.parametrize("mutation", list(EXPECTED))
-async def test_mutation_access(api: Api, mutation: str, actor: str) -> None:
+async def test_mutation_access(api: Api, people: Team, mutation: str, actor: str) -> None:
     # Payment and unlock need a project that is not unlocked yet to show a real change.
     fresh = mutation in ("recordInitialPayment", "unlockMilestones")
-    team = await make_team(api, unlocked=not fresh, payment_required=mutation != "unlockMilestones")
+    payment_required = mutation != "unlockMilestones"
+    project_id = await api.create_project(
+        people.client, people.freelancer, payment_required=payment_required
+    )
+    if not fresh:
+        await api.unlock(people.admin, project_id, pay=payment_required)
+    team = dataclasses.replace(people, project_id=project_id)
     caller = None if actor == "anonymous" else getattr(team, actor)
     expected = EXPECTED[mutation][actor]
 
