@@ -11,7 +11,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
 
 from models import AccessToken, Role, User
-from services.errors import UserInputError
+from services.errors import RateLimited, UserInputError
+from services.rate_limit import AttemptLimiter
 from services.validation import Checker
 
 # Argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): strong against
@@ -19,6 +20,10 @@ from services.validation import Checker
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 # Verifying against this keeps a log-in for an unknown e-mail as slow as for a known one.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+# Ten wrong passwords for one address within fifteen minutes pause its log-ins.
+login_failures = AttemptLimiter(max_attempts=10, window=15 * 60)
 
 
 def _token_hash(token: str) -> str:
@@ -96,8 +101,13 @@ async def sign_up(*, email: str, password: str, name: str, role: Role) -> tuple[
 
 
 async def log_in(*, email: str, password: str) -> tuple[User, str]:
-    user = await User.get_or_none(email=email.strip().lower())
+    key = email.strip().lower()
+    if wait := login_failures.retry_after(key):
+        raise RateLimited(wait)
+    user = await User.get_or_none(email=key)
     ok = await _verify_password(user.password_hash if user else _DUMMY_HASH, password)
     if user is None or not ok:
+        login_failures.failed(key)
         raise UserInputError.single("INVALID_CREDENTIALS", None, "Wrong e-mail or password.")
+    login_failures.succeeded(key)
     return user, await issue_token(user)

@@ -84,3 +84,16 @@ async def test_anonymous_and_bad_tokens(api: Api) -> None:
     assert (await api.data(ME, None, "forged-token"))["me"] is None
     body = await api.post("{ projects { totalCount } }", None, "forged-token")
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_repeated_wrong_passwords_are_rate_limited(api: Api) -> None:
+    account = await api.sign_up("CLIENT")
+    wrong = {"input": {"email": account.email, "password": "not the password"}}
+    for _ in range(10):
+        payload = (await api.data(LOG_IN, wrong))["logIn"]
+        assert [e["code"] for e in payload["errors"]] == ["INVALID_CREDENTIALS"]
+    body = await api.post(LOG_IN, {"input": {"email": account.email, "password": PASSWORD}})
+    assert body["data"]["logIn"] is None
+    error = body["errors"][0]
+    assert error["extensions"]["code"] == "RATE_LIMITED"
+    assert 0 < error["extensions"]["retryAfter"] <= 15 * 60
