@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+DEFAULT_MAIL_FROM = "Milestones <no-reply@milestones.invalid>"
+
 
 def _env(name: str, default: str = "") -> str:
     return os.environ.get(name, default).strip()
@@ -23,7 +25,7 @@ class Settings:
     smtp_password: str = ""
     smtp_tls: str = "none"
     smtp_timeout_seconds: float = 30.0
-    mail_from: str = "Milestones <no-reply@milestones.invalid>"
+    mail_from: str = DEFAULT_MAIL_FROM
     mail_dir: Path = field(default_factory=lambda: Path("mail"))
     milestone_reminder_delay_seconds: float = 172800.0
     graphiql: bool = True
@@ -54,7 +56,7 @@ class Settings:
             smtp_password=os.environ.get("SMTP_PASSWORD", ""),
             smtp_tls=smtp_tls,
             smtp_timeout_seconds=float(_env("SMTP_TIMEOUT_SECONDS") or 30),
-            mail_from=_env("MAIL_FROM") or cls.mail_from,
+            mail_from=_env("MAIL_FROM") or DEFAULT_MAIL_FROM,
             mail_dir=Path(_env("MAIL_DIR") or "mail"),
             milestone_reminder_delay_seconds=float(
                 _env("MILESTONE_REMINDER_DELAY_SECONDS") or 172800
@@ -68,7 +70,5 @@ class Settings:
             mail_max_rejected_attempts=int(_env("MAIL_MAX_REJECTED_ATTEMPTS") or 3),
             mail_lease_seconds=float(_env("MAIL_LEASE_SECONDS") or 120),
             mail_batch_size=int(_env("MAIL_BATCH_SIZE") or 50),
-            milestone_reminder_check_seconds=float(
-                _env("MILESTONE_REMINDER_CHECK_SECONDS") or 60
-            ),
+            milestone_reminder_check_seconds=float(_env("MILESTONE_REMINDER_CHECK_SECONDS") or 60),
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.indexes import Index
@@ -43,7 +43,7 @@ class ChatMessage(Model):
         "models.Milestone", related_name=False, null=True, on_delete=fields.SET_NULL
     )
     # [{"field": "title", "from": "old", "to": "new"}, ...] for MILESTONE_EDITED.
-    changes = fields.JSONField(default=list)
+    changes: Any = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -18,7 +18,7 @@ from services.errors import Unauthenticated
 
 class IsAuthenticated(BasePermission):
     message = "Sign in to do this."
-    error_extensions: ClassVar[dict[str, Any]] = {"code": "UNAUTHENTICATED"}
+    error_extensions = {"code": "UNAUTHENTICATED"}
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         return info.context.viewer is not None
@@ -26,7 +26,7 @@ class IsAuthenticated(BasePermission):
 
 class CanCreateProjects(BasePermission):
     message = "Only clients and admins create projects."
-    error_extensions: ClassVar[dict[str, Any]] = {"code": "FORBIDDEN"}
+    error_extensions = {"code": "FORBIDDEN"}
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         viewer = info.context.viewer
@@ -37,7 +37,7 @@ class _ProjectPermission(BasePermission):
     """Base: find the project of `input.projectId` (or of the milestone `input.id`)."""
 
     message = "You are not allowed to do this."
-    error_extensions: ClassVar[dict[str, Any]] = {"code": "FORBIDDEN"}
+    error_extensions = {"code": "FORBIDDEN"}
     via_milestone: ClassVar[bool] = False
 
     def allowed(self, viewer: User, project: Project) -> bool:
@@ -84,7 +84,7 @@ class IsAdmin(BasePermission):
     """Admin-only fields: anonymous callers are UNAUTHENTICATED, everyone else FORBIDDEN."""
 
     message = "Only admins can do this."
-    error_extensions: ClassVar[dict[str, Any]] = {"code": "FORBIDDEN"}
+    error_extensions = {"code": "FORBIDDEN"}
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         viewer = info.context.viewer

@@ -166,7 +166,8 @@ class Mutation:
 
 @strawberry.type(description="Live updates over the graphql-transport-ws protocol.")
 class Subscription:
-    chat_events: ChatMessageType = strawberry.subscription(
+    # Strawberry reads the element type from the annotation; the resolver is a generator.
+    chat_events: ChatMessageType = strawberry.subscription(  # type: ignore[assignment]
         resolver=subscriptions.chat_events,
         description=(
             "Every chat message and milestone event of one project as it happens; "

@@ -85,7 +85,7 @@ async def edit_milestone(
             "description": milestone.description,
             "dueDate": milestone.due_date,
         }
-        changes = [
+        changes: list[dict[str, str | None]] = [
             {"field": field, "from": _text(old[field]), "to": _text(new[field])}
             for field in ("title", "description", "dueDate")
             if new[field] != old[field]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import Enum
+from typing import TYPE_CHECKING
 
 import strawberry
 
@@ -11,12 +12,16 @@ from models import ChatEventKind as ChatEventKindModel
 from models import Role as RoleModel
 from services.errors import FieldError
 
-Role = strawberry.enum(RoleModel, name="Role", description="What a user is on the platform.")
-ChatEventKind = strawberry.enum(
-    ChatEventKindModel,
-    name="ChatEventKind",
-    description="What a chat entry is: a person's message or an event the platform posts.",
-)
+if TYPE_CHECKING:  # strawberry.enum returns the class it registers
+    Role = RoleModel
+    ChatEventKind = ChatEventKindModel
+else:
+    Role = strawberry.enum(RoleModel, name="Role", description="What a user is on the platform.")
+    ChatEventKind = strawberry.enum(
+        ChatEventKindModel,
+        name="ChatEventKind",
+        description="What a chat entry is: a person's message or an event the platform posts.",
+    )
 
 
 @strawberry.enum(description="Stable codes of the problems a user can fix.")
