@@ -1,0 +1,256 @@
+"""The Redis hub: one listener per process, and delivery that resumes after Redis restarts.
+
+The restart tests run their own `redis-server` on a free port (never the shared one) and
+stop and start it on the same port. The hub-level tests need only that binary; the
+end-to-end one also needs TEST_DATABASE_URL (two server processes share PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+
+from services import events
+from services.redis_hub import CHANNEL, RedisHub
+from tests.support import Api, RunningServer, free_port, make_team
+from tests.test_chat_events import WsClient, pk
+from tests.test_chat_events_multiprocess import (
+    api_for,
+    create_admin,
+    drain,
+    make_team_with,
+    postgres_url,  # noqa: F401 - fixture
+    reachable_redis,  # noqa: F401 - fixture
+    redis_url,  # noqa: F401 - fixture
+    send,
+    server_process,
+    until_live,
+)
+
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+HAVE_REDIS_SERVER = Path(REDIS_SERVER).exists()
+
+
+class OwnRedis:
+    """A throwaway redis-server that can be stopped and started again on its port."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            REDIS_SERVER,
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            stdout=asyncio.subprocess.DEVNULL,
+        )
+        client = aioredis.Redis.from_url(self.url, protocol=2)
+        try:
+            deadline = time.monotonic() + 10
+            while True:
+                with contextlib.suppress(Exception):
+                    if await client.ping():
+                        return
+                assert time.monotonic() < deadline, "redis-server did not start"
+                await asyncio.sleep(0.05)
+        finally:
+            await client.aclose()
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.terminate()
+            await self.process.wait()
+
+    async def subscribers(self, channel: str) -> int:
+        client = aioredis.Redis.from_url(self.url, protocol=2)
+        try:
+            counts = await client.pubsub_numsub(channel)
+            return int(counts[0][1])
+        finally:
+            await client.aclose()
+
+
+@pytest.fixture
+async def own_redis() -> AsyncIterator[OwnRedis]:
+    if not HAVE_REDIS_SERVER:
+        pytest.skip("redis-server is not installed")
+    redis = OwnRedis()
+    await redis.start()
+    try:
+        yield redis
+    finally:
+        await redis.stop()
+
+
+async def until(condition: object, within: float = 10) -> None:
+    deadline = time.monotonic() + within
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
+
+
+async def delivered(subscriber: events.Subscriber, within: float = 10) -> list[str]:
+    item = await asyncio.wait_for(subscriber.queue.get(), within)
+    assert isinstance(item, events.Delivery)
+    return [m.body for m in item.messages]
+
+
+async def post(api: Api, token: str, project_id: str, body: str) -> int:
+    data = await api.data(
+        """mutation($input: SendChatMessageInput!) {
+             sendChatMessage(input: $input) { message { id } } }""",
+        {"input": {"projectId": project_id, "body": body}},
+        token,
+    )
+    return pk(data["sendChatMessage"]["message"]["id"])
+
+
+async def test_hub_resumes_after_redis_restarts(
+    api: Api, server: RunningServer, own_redis: OwnRedis
+) -> None:
+    # Two hubs on one channel stand for two processes; the session server writes the rows.
+    channel = f"test:{uuid.uuid4().hex}"
+    listener, publisher = (
+        RedisHub(own_redis.url, channel=channel),
+        RedisHub(own_redis.url, channel=channel),
+    )
+    await listener.start()
+    await publisher.start()
+    try:
+        team = await make_team(api)
+        project = pk(team.project_id)
+        subscribers = [await listener.feeds.subscribe(project, team.client.token) for _ in range(3)]
+        # One listener connection per hub, however many subscribers it serves.
+        assert await own_redis.subscribers(channel) == 2
+
+        first = await post(api, team.client.token, team.project_id, "before")
+        await publisher.publish(project, first)
+        for subscriber in subscribers:
+            assert await delivered(subscriber) == ["before"]
+
+        await own_redis.stop()
+        await until(lambda: not listener.connected.is_set())
+        during = await post(api, team.client.token, team.project_id, "during")
+        started = time.monotonic()
+        await publisher.publish(project, during)  # fails fast and is kept for later
+        assert time.monotonic() - started < 2
+        assert subscribers[0].queue.empty()
+
+        await own_redis.start()
+        for subscriber in subscribers:
+            assert await delivered(subscriber, within=15) == ["during"]
+        await until(lambda: publisher.connected.is_set())
+
+        after = await post(api, team.client.token, team.project_id, "after")
+        await publisher.publish(project, after)
+        for subscriber in subscribers:
+            assert await delivered(subscriber) == ["after"]
+        assert listener.reconnects >= 2
+    finally:
+        await listener.close()
+        await publisher.close()
+
+
+async def test_hub_starts_while_redis_is_down_and_catches_up(
+    api: Api, server: RunningServer, own_redis: OwnRedis
+) -> None:
+    await own_redis.stop()
+    channel = f"test:{uuid.uuid4().hex}"
+    hub = RedisHub(own_redis.url, channel=channel)
+    started = time.monotonic()
+    await hub.start()  # does not fail, does not wait for ever
+    assert time.monotonic() - started < 5 and not hub.connected.is_set()
+    try:
+        team = await make_team(api)
+        subscriber = await hub.feeds.subscribe(pk(team.project_id), team.client.token)
+        await post(api, team.client.token, team.project_id, "while down")
+        await own_redis.start()
+        # Nobody published it through Redis: the resync after connecting finds the row.
+        assert await delivered(subscriber, within=15) == ["while down"]
+    finally:
+        await hub.close()
+
+
+async def test_server_processes_keep_delivering_across_a_redis_restart(
+    postgres_url: str,  # noqa: F811 - the imported fixture
+    own_redis: OwnRedis,
+    tmp_path: Path,
+) -> None:
+    async with server_process(postgres_url, own_redis.url, tmp_path, "a") as url_a:
+        async with (
+            server_process(postgres_url, own_redis.url, tmp_path, "b") as url_b,
+            api_for(url_a) as api_a,
+            api_for(url_b) as api_b,
+        ):
+            admin = await create_admin(api_a, postgres_url, tmp_path)
+            team = await make_team_with(api_a, admin)
+            ws_url = url_a.replace("http://", "ws://") + "/graphql"
+            async with WsClient.open(ws_url, team.client.token) as ws:
+                ops = [await ws.subscribe(team.project_id) for _ in range(2)]
+                await until_live(ws, ops[0], api_b, team)
+                await drain_all(ws)
+                assert await own_redis.subscribers(CHANNEL) == 2  # one per process
+
+                await send(api_b, team.freelancer, team.project_id, "before")
+                assert await bodies(ws, 2) == ["before", "before"]
+
+                await own_redis.stop()
+                await asyncio.sleep(0.5)
+                await send(api_b, team.freelancer, team.project_id, "during")
+                await own_redis.start()
+                assert await bodies(ws, 2, within=20) == ["during", "during"]
+
+                await until_live(ws, ops[0], api_b, team)
+                await drain_all(ws)
+                await send(api_b, team.freelancer, team.project_id, "after")
+                assert await bodies(ws, 2) == ["after", "after"]
+
+
+async def bodies(ws: WsClient, count: int, within: float = 10) -> list[str]:
+    got = []
+    for _ in range(count):
+        message = await ws.receive(within)
+        assert message["type"] == "next", message
+        got.append(message["payload"]["data"]["chatEvents"]["body"])
+    return got
+
+
+async def drain_all(ws: WsClient) -> None:
+    with contextlib.suppress(TimeoutError):
+        while True:
+            await ws.receive(0.3)
+
+
+async def test_a_single_process_delivers_through_the_shared_redis(
+    reachable_redis: str,  # noqa: F811 - the imported fixture
+    tmp_path: Path,
+) -> None:
+    database = f"sqlite://{tmp_path / 'one.sqlite3'}"
+    async with server_process(database, reachable_redis, tmp_path) as url, api_for(url) as api:
+        admin = await create_admin(api, database, tmp_path)
+        team = await make_team_with(api, admin)
+        ws_url = url.replace("http://", "ws://") + "/graphql"
+        async with WsClient.open(ws_url, team.freelancer.token) as ws:
+            op = await ws.subscribe(team.project_id)
+            await until_live(ws, op, api, team)
+            await drain(ws, op)
+            await api.add_milestone(team.freelancer, team.project_id, "Through Redis")
+            event = await ws.event(op)
+            assert event["kind"] == "MILESTONE_ADDED"
+            assert event["milestone"]["title"] == "Through Redis"
