@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -53,6 +54,13 @@ MAX_TOKENS = 2000
 MAX_ALIASES = 30
 
 logger = logging.getLogger("milestones.graphql")
+
+# Built once: each limiter makes a new rule class when constructed, and ValidationCache keys
+# on the rule classes, so per-request limiters would never hit the cache.
+LIMIT_RULES = [
+    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+]
 
 
 def _is_internal(error: GraphQLError) -> bool:
@@ -193,9 +201,8 @@ schema = MilestonesSchema(
     subscription=Subscription,
     types=[UserType, ProjectType, MilestoneType, ChatMessageType],
     extensions=[
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: AddValidationRules(LIMIT_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         ParserCache,
         ValidationCache,
         lambda: MaskErrors(should_mask_error=_is_internal, error_message="Internal error."),
