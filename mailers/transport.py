@@ -10,6 +10,7 @@ import asyncio
 import datetime as dt
 import logging
 import os
+import re
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP, default
@@ -43,7 +44,7 @@ class DeliveryError(Exception):
 
 def _one_line(value: str) -> str:
     # Titles are validated, but a header must never be split by stored data (header injection).
-    return " ".join(value.replace("\r", "\n").split("\n")).strip()
+    return " ".join(part.strip() for part in re.split(r"[\r\n]+", value) if part.strip())
 
 
 def build_message(email: OutboxEmail, mail_from: str) -> EmailMessage:

@@ -145,6 +145,13 @@ class MailWorker:
             error = e
         else:
             await self._sent(email)
+            logger.info(
+                "e-mail %s (%s to %s) sent by %s",
+                email.id,
+                email.kind,
+                email.to_address,
+                self.worker_id,
+            )
             return "sent"
         give_up = error.permanent and email.attempts >= self.settings.mail_max_rejected_attempts
         await self._failed(email, str(error), give_up=give_up)

@@ -1,0 +1,357 @@
+"""Delivery through a real SMTP server (aiosmtpd): content, outages, rejections, concurrency.
+
+The shared test server runs without a worker; each test runs its own against its own
+aiosmtpd. Other tests' e-mails share the database, so assertions look only at the
+recipients a test created.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import email
+import os
+import signal
+import sys
+import threading
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from email.message import EmailMessage
+from email.policy import default
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from models import EmailStatus, OutboxEmail
+from services.mail_worker import running_worker
+from settings import Settings
+from tests.support import Api, RunningServer, free_port, future, make_team
+
+ROOT = Path(__file__).resolve().parent.parent
+
+UNDELIVERED = """{ undeliveredEmails { id to subject status attempts lastError nextAttemptAt } }"""
+
+
+class Sink:
+    """An aiosmtpd handler that records what it accepts.
+
+    `reject`: recipients refused with a permanent 550; `delay`: seconds spent on each
+    message before accepting it; `hang`: the first message is never answered.
+    """
+
+    def __init__(
+        self, *, reject: Iterable[str] = (), delay: float = 0.0, hang: bool = False
+    ) -> None:
+        self.reject = {a.lower() for a in reject}
+        self.delay = delay
+        self.hang = hang
+        self.hung = threading.Event()
+        self.received: list[tuple[list[str], EmailMessage]] = []
+        self._lock = threading.Lock()  # the handler runs in the controller's thread
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        if address.lower() in self.reject:
+            return "550 5.1.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.hang:
+            self.hang = False
+            self.hung.set()
+            await asyncio.sleep(3600)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        message = email.message_from_bytes(envelope.original_content, policy=default)
+        with self._lock:
+            self.received.append((list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
+        return "250 Message accepted"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        with self._lock:
+            return [m for rcpts, m in self.received if address in rcpts]
+
+
+@contextlib.contextmanager
+def smtp_server(sink: Sink, port: int | None = None) -> Any:
+    controller = Controller(sink, hostname="127.0.0.1", port=port or free_port())
+    controller.start()
+    try:
+        yield controller
+    finally:
+        controller.stop()
+
+
+def worker_settings(server: RunningServer, port: int, **overrides: Any) -> Settings:
+    """The test server's settings, pointed at a local SMTP port, with fast timings."""
+    fast: dict[str, Any] = {
+        "smtp_host": "127.0.0.1",
+        "smtp_port": port,
+        "smtp_timeout_seconds": 2.0,
+        "mail_poll_seconds": 0.05,
+        "mail_retry_base_seconds": 0.05,
+        "mail_retry_max_seconds": 0.3,
+        "mail_lease_seconds": 5.0,
+        "milestone_reminder_check_seconds": 0.05,
+    }
+    return dataclasses.replace(server.settings, **(fast | overrides))
+
+
+def worker_env(settings: Settings) -> dict[str, str]:
+    """The environment for `python server.py worker` with `settings`."""
+    return os.environ | {
+        "DATABASE_URL": settings.database_url,
+        "SMTP_HOST": settings.smtp_host,
+        "SMTP_PORT": str(settings.smtp_port),
+        "SMTP_TIMEOUT_SECONDS": str(settings.smtp_timeout_seconds),
+        "MAIL_DIR": str(settings.mail_dir),
+        "MAIL_POLL_SECONDS": str(settings.mail_poll_seconds),
+        "MAIL_RETRY_BASE_SECONDS": str(settings.mail_retry_base_seconds),
+        "MAIL_RETRY_MAX_SECONDS": str(settings.mail_retry_max_seconds),
+        "MAIL_LEASE_SECONDS": str(settings.mail_lease_seconds),
+        "MAIL_BATCH_SIZE": str(settings.mail_batch_size),
+        "MILESTONE_REMINDER_DELAY_SECONDS": str(settings.milestone_reminder_delay_seconds),
+    }
+
+
+@dataclasses.dataclass
+class WorkerProcess:
+    process: asyncio.subprocess.Process
+    log: asyncio.Task[bytes]
+
+
+@contextlib.asynccontextmanager
+async def worker_process(settings: Settings) -> AsyncIterator[WorkerProcess]:
+    """`python server.py worker` in a subprocess; stopped with SIGTERM (if still running)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "server.py",
+        "worker",
+        cwd=ROOT,
+        env=worker_env(settings),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    # Read the log as it comes, so a full pipe never blocks the worker.
+    log = asyncio.create_task(process.stderr.read())  # type: ignore[union-attr]
+    try:
+        yield WorkerProcess(process, log)
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), 20)
+        await log
+
+
+async def drain_backlog(server: RunningServer) -> None:
+    """Deliver what earlier tests queued, so that only this test's e-mails are due."""
+    with smtp_server(Sink()) as controller:
+        async with running_worker(worker_settings(server, controller.port)):
+            await eventually(lambda: _none_pending(), within=30)
+
+
+async def _none_pending() -> bool:
+    return not await OutboxEmail.filter(status=EmailStatus.PENDING).exists()
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = 15.0) -> None:
+    """Wait until `check()` holds; fail after `within` seconds."""
+    deadline = asyncio.get_running_loop().time() + within
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+async def rows_to(address: str) -> list[OutboxEmail]:
+    return await OutboxEmail.filter(to_address=address).order_by("id")
+
+
+async def all_sent(address: str, count: int) -> bool:
+    rows = await rows_to(address)
+    return len(rows) == count and all(r.status == EmailStatus.SENT for r in rows)
+
+
+async def test_email_arrives_with_recipient_subject_and_both_parts(
+    api: Api, server: RunningServer
+) -> None:
+    team = await make_team(api)
+    added = await api.add_milestone(
+        team.freelancer, team.project_id, "Schema review", future(5), description="Tables & keys"
+    )
+    assert added["errors"] == []
+    sink = Sink()
+    with smtp_server(sink) as controller:
+        settings = worker_settings(server, controller.port)
+        async with running_worker(settings):
+            await eventually(lambda: all_sent(team.client.email, 1))
+
+    [row] = await rows_to(team.client.email)
+    [message] = sink.to(team.client.email)
+    assert message["To"].addresses[0].addr_spec == team.client.email
+    assert message["To"].addresses[0].display_name == team.client.name
+    assert message["Subject"] == "Milestone added: “Schema review”"
+    assert message["From"] == settings.mail_from
+    assert message["Message-ID"] == row.message_id
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message["Date"].datetime.tzinfo is not None
+    assert message.get_content_type() == "multipart/alternative"
+    text = message.get_body(("plain",))
+    html = message.get_body(("html",))
+    assert text is not None and html is not None
+    assert "Schema review" in text.get_content()
+    assert "Tables & keys" in text.get_content()
+    assert "Tables &amp; keys" in html.get_content()
+    assert row.attempts == 1 and row.sent_at is not None and row.locked_until is None
+    # The freelancer got the unlock e-mail too, and nobody got anything twice.
+    assert [m["Subject"] for m in sink.to(team.freelancer.email)] == [
+        "Milestones unlocked: “Data pipeline audit”"
+    ]
+
+
+async def test_outage_then_recovery_delivers_each_email_exactly_once(
+    api: Api, server: RunningServer
+) -> None:
+    team = await make_team(api)
+    # While the server is down the worker tries one e-mail per pass (the next would fail the
+    # same way), so a backlog from other tests would slow this one down.
+    await drain_backlog(server)
+    port = free_port()  # nothing listens here yet: connections are refused
+    settings = worker_settings(server, port)
+    sink = Sink()
+    async with running_worker(settings):
+        for i in range(5):
+            added = await api.add_milestone(team.freelancer, team.project_id, f"Step {i}")
+            assert added["errors"] == []
+
+        async def all_tried() -> bool:
+            rows = await rows_to(team.client.email)
+            return len(rows) == 5 and all(r.attempts >= 1 and r.last_error for r in rows)
+
+        await eventually(all_tried)
+        listed = (await api.data(UNDELIVERED, token=team.admin.token))["undeliveredEmails"]
+        mine = [e for e in listed if e["to"] == team.client.email]
+        assert len(mine) == 5
+        assert all(e["status"] == "PENDING" and e["nextAttemptAt"] for e in mine)
+        assert all(e["attempts"] >= 1 and e["lastError"] for e in mine)
+
+        with smtp_server(sink, port):
+            await eventually(lambda: all_sent(team.client.email, 5))
+            await asyncio.sleep(0.3)  # time for a duplicate to show up, were there one
+
+    rows = await rows_to(team.client.email)
+    received = Counter(m["Message-ID"] for m in sink.to(team.client.email))
+    assert received == Counter({r.message_id: 1 for r in rows})
+    assert sorted(m["Subject"] for m in sink.to(team.client.email)) == [
+        f"Milestone added: “Step {i}”" for i in range(5)
+    ]
+
+
+async def test_permanent_rejection_fails_after_bounded_attempts(
+    api: Api, server: RunningServer
+) -> None:
+    team = await make_team(api)
+    assert (await api.add_milestone(team.freelancer, team.project_id, "Kick-off"))["errors"] == []
+    sink = Sink(reject=[team.client.email])
+    with smtp_server(sink) as controller:
+        settings = worker_settings(server, controller.port)
+        async with running_worker(settings):
+
+            async def failed() -> bool:
+                rows = await rows_to(team.client.email)
+                return bool(rows) and rows[0].status == EmailStatus.FAILED
+
+            await eventually(failed)
+            # Other mail still flows: the freelancer's unlock e-mail was accepted.
+            await eventually(lambda: all_sent(team.freelancer.email, 1))
+
+    [row] = await rows_to(team.client.email)
+    assert row.attempts == settings.mail_max_rejected_attempts
+    assert row.last_error and "550" in row.last_error
+    assert sink.to(team.client.email) == []
+
+    listed = (await api.data(UNDELIVERED, token=team.admin.token))["undeliveredEmails"]
+    [entry] = [e for e in listed if e["to"] == team.client.email]
+    assert entry["status"] == "FAILED"
+    assert entry["attempts"] == 3
+    assert "550" in entry["lastError"]
+    assert entry["subject"] == "Milestone added: “Kick-off”"
+    assert entry["nextAttemptAt"] is None
+
+    for token, code in ((team.client.token, "FORBIDDEN"), (None, "UNAUTHENTICATED")):
+        body = await api.post(UNDELIVERED, token=token)
+        assert body["data"] is None
+        assert [e["extensions"]["code"] for e in body["errors"]] == [code]
+
+
+async def test_two_worker_processes_deliver_each_email_once(
+    api: Api, server: RunningServer
+) -> None:
+    if server.settings.database_url.startswith("sqlite"):
+        pytest.skip("several worker processes share one database on PostgreSQL")
+    team = await make_team(api)
+    for i in range(50):
+        added = await api.add_milestone(team.freelancer, team.project_id, f"Part {i}")
+        assert added["errors"] == []
+    # Each message takes a while, so both processes are busy at the same time.
+    sink = Sink(delay=0.03)
+    with smtp_server(sink) as controller:
+        settings = worker_settings(server, controller.port, mail_batch_size=10)
+        async with worker_process(settings) as first, worker_process(settings) as second:
+            await eventually(lambda: all_sent(team.client.email, 50), within=30)
+            await asyncio.sleep(0.5)  # time for a duplicate to show up, were there one
+        # SIGTERM stops a worker cleanly.
+        assert (first.process.returncode, second.process.returncode) == (0, 0)
+        logs = [w.log.result().decode() for w in (first, second)]
+
+    rows = await rows_to(team.client.email)
+    received = Counter(m["Message-ID"] for m in sink.to(team.client.email))
+    assert received == Counter({r.message_id: 1 for r in rows})
+    assert len(received) == 50
+    # Both processes took part: the claims really competed.
+    sent_by = [log.count(f"to {team.client.email}) sent by") for log in logs]
+    assert sum(sent_by) == 50 and min(sent_by) > 0, sent_by
+
+
+async def test_email_of_a_killed_worker_is_retried_after_its_lease(
+    api: Api, server: RunningServer
+) -> None:
+    team = await make_team(api)
+    # Deliver the unlock e-mail first, so the hung send below is the milestone's.
+    sink = Sink()
+    with smtp_server(sink) as controller:
+        async with running_worker(worker_settings(server, controller.port)):
+            await eventually(lambda: all_sent(team.freelancer.email, 1))
+    assert (await api.add_milestone(team.freelancer, team.project_id, "Draft"))["errors"] == []
+
+    sink.hang = True
+    with smtp_server(sink) as controller:
+        settings = worker_settings(server, controller.port, mail_lease_seconds=1.5)
+        async with worker_process(settings) as worker:
+
+            async def hung() -> bool:
+                return sink.hung.is_set()
+
+            try:
+                await eventually(hung)
+            except AssertionError:
+                worker.process.kill()
+                await worker.process.wait()
+                print((await worker.log).decode())
+                raise
+            worker.process.kill()  # mid-send: the server has not answered the message yet
+            await worker.process.wait()
+        [row] = await rows_to(team.client.email)
+        assert row.status == EmailStatus.PENDING and row.attempts == 1
+
+        async with running_worker(settings):
+            await eventually(lambda: all_sent(team.client.email, 1))
+
+    [row] = await rows_to(team.client.email)
+    assert row.attempts == 2
+    assert [m["Message-ID"] for m in sink.to(team.client.email)] == [row.message_id]
