@@ -11,6 +11,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET, UnsetType
 
+from resolvers.subscriptions import SharedResultsWSHandler
 from schema.context import Context
 from schema.schema import schema
 from services import auth
@@ -18,6 +19,9 @@ from services import auth
 
 class GraphQLApp(GraphQL[Context, None]):
     """POST /graphql, GraphiQL on GET, and graphql-transport-ws on the same path."""
+
+    # Shares one execution of a chat event among subscribers that would get the same result.
+    graphql_transport_ws_handler_class = SharedResultsWSHandler
 
     def __init__(
         self,

@@ -477,3 +477,33 @@ async def test_burst_from_both_mutation_kinds_keeps_per_subscriber_order(
         ids = [pk(e["id"]) for e in got]
         assert ids == sorted(ids)
         assert sorted(e["kind"] for e in got) == ["MESSAGE", "MILESTONE_ADDED", "MILESTONE_ADDED"]
+
+
+async def test_subscribers_with_the_same_document_and_viewer_share_one_result(
+    api: Api, server: RunningServer
+) -> None:
+    team = await make_team(api)
+    short = "subscription($id: ID!) { chatEvents(projectId: $id) { body author { email } } }"
+    async with (
+        WsClient.open(server.ws_url, team.client.token) as first,
+        WsClient.open(server.ws_url, team.client.token) as second,
+        WsClient.open(server.ws_url, team.freelancer.token) as other_viewer,
+    ):
+        ops = [await first.subscribe(team.project_id), await first.subscribe(team.project_id)]
+        ops.append(await first.subscribe(team.project_id, query=short))
+        second_op = await second.subscribe(team.project_id)
+        other_op = await other_viewer.subscribe(team.project_id)
+        await wait_for_subscribers(5, relative=True)
+        await api.data(
+            SEND, {"input": {"projectId": team.project_id, "body": "shared"}}, team.admin.token
+        )
+        by_id = {}
+        for _ in ops:
+            message = await first.receive()
+            by_id[message["id"]] = message["payload"]["data"]["chatEvents"]
+        assert set(by_id) == set(ops)
+        full = await second.event(second_op)
+        assert by_id[ops[0]] == by_id[ops[1]] == full
+        assert by_id[ops[2]] == {"body": "shared", "author": {"email": None}}
+        assert full["author"]["id"] == team.admin.id
+        assert (await other_viewer.event(other_op)) == full  # same fields, same visibility
