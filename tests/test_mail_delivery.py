@@ -22,6 +22,7 @@ from email.policy import default
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
@@ -355,3 +356,40 @@ async def test_email_of_a_killed_worker_is_retried_after_its_lease(
     [row] = await rows_to(team.client.email)
     assert row.attempts == 2
     assert [m["Message-ID"] for m in sink.to(team.client.email)] == [row.message_id]
+
+
+async def test_server_process_delivers_with_its_own_worker(server: RunningServer) -> None:
+    """`python server.py` (MAIL_WORKER on, the default) delivers without a separate worker."""
+    sink = Sink()
+    with smtp_server(sink) as controller:
+        port = free_port()
+        env = worker_env(worker_settings(server, controller.port))
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "server.py",
+            "--port",
+            str(port),
+            cwd=ROOT,
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        try:
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+
+                async def healthy() -> bool:
+                    try:
+                        return (await http.get("/healthz")).status_code == 200
+                    except httpx.TransportError:
+                        return False
+
+                await eventually(healthy)
+                team = await make_team(Api(http))
+                await eventually(lambda: all_sent(team.freelancer.email, 1))
+        finally:
+            process.send_signal(signal.SIGTERM)
+            # uvicorn shuts down gracefully, then re-raises the signal it caught.
+            assert await asyncio.wait_for(process.wait(), 20) in (0, -signal.SIGTERM)
+    assert [m["Subject"] for m in sink.to(team.freelancer.email)] == [
+        "Milestones unlocked: “Data pipeline audit”"
+    ]
