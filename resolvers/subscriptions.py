@@ -118,7 +118,7 @@ async def _deliver(
     operation = _operation.get()
     try:
         while True:
-            delivery = await subscriber.queue.get()
+            delivery = await subscriber.get()
             if isinstance(delivery, events.Ended) or subscriber.overflowed:
                 return
             viewer = delivery.viewers.get(subscriber.token_hash)

@@ -443,11 +443,11 @@ async def test_a_slow_subscriber_is_cut_off_not_buffered(api: Api, server: Runni
             body = {"input": {"projectId": team.project_id, "body": f"n{i}"}}
             message = (await api.data(SEND, body, team.client.token))["sendChatMessage"]["message"]
             feeds.notify(int(project_pk), pk(message["id"]))
-            got = await asyncio.wait_for(fast.queue.get(), 5)
+            got = await asyncio.wait_for(fast.get(), 5)
             assert isinstance(got, events.Delivery)
             assert [m.body for m in got.messages] == [f"n{i}"]
         assert cut_off == [True] and slow.overflowed
-        assert slow.queue.qsize() == 2  # bounded: nothing was added after it filled
+        assert slow.pending == 2  # bounded: nothing was added after it filled
     finally:
         await feeds.close()
 
@@ -457,7 +457,7 @@ async def test_hub_close_completes_subscribers(api: Api) -> None:
     feeds = events.LocalFeeds()
     subscriber = await feeds.subscribe(pk(team.project_id), team.client.token)
     await feeds.close()
-    assert isinstance(await asyncio.wait_for(subscriber.queue.get(), 1), events.Ended)
+    assert isinstance(await asyncio.wait_for(subscriber.get(), 1), events.Ended)
 
 
 async def test_burst_from_both_mutation_kinds_keeps_per_subscriber_order(
