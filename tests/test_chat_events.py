@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import itertools
 import json
+import socket
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -507,3 +508,54 @@ async def test_subscribers_with_the_same_document_and_viewer_share_one_result(
         assert by_id[ops[2]] == {"body": "shared", "author": {"email": None}}
         assert full["author"]["id"] == team.admin.id
         assert (await other_viewer.event(other_op)) == full  # same fields, same visibility
+
+
+async def test_a_client_that_stops_reading_is_disconnected_with_a_reason(
+    api: Api, server: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    team = await make_team(api)
+    monkeypatch.setattr(events.feeds(), "queue_size", 4)
+    # A tiny receive buffer, and no reading: the server's writes back up quickly.
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", int(server.url.rsplit(":", 1)[1])))
+    async with connect(
+        server.ws_url,
+        sock=sock,
+        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+        compression=None,
+        max_queue=1,
+        ping_interval=None,
+    ) as raw:
+        ws = WsClient(raw)
+        await ws.send(
+            {"type": "connection_init", "payload": {"Authorization": f"Bearer {team.client.token}"}}
+        )
+        assert (await ws.receive())["type"] == "connection_ack"
+        # 25 copies of a 4,000-character body: ~100 kB per event fills the buffers fast.
+        heavy = " ".join(f"b{i}: body" for i in range(25))
+        await ws.subscribe(
+            team.project_id,
+            f"subscription($id: ID!) {{ chatEvents(projectId: $id) {{ {heavy} }} }}",
+        )
+        await wait_for_subscribers(1, relative=True)
+        body = "x" * 4000
+        for _ in range(400):
+            await api.data(
+                SEND, {"input": {"projectId": team.project_id, "body": body}}, team.freelancer.token
+            )
+            if events.feeds().subscriber_count == _baseline[0] - 1:
+                break  # cut off
+        else:
+            pytest.fail("the subscriber was never cut off")
+        received = 0
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                await asyncio.wait_for(raw.recv(), 30)
+                received += 1
+        assert closed.value.rcvd is not None
+        assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (
+            1013,
+            "Too slow reading chat events; reconnect to resume.",
+        )
+        assert 0 < received < 400
