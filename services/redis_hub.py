@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import socket
 
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
@@ -34,6 +35,13 @@ _BACKOFF_MAX = 5.0
 _PUBLISH_TIMEOUT = 1.0
 
 
+_KEEPALIVE: dict[int, int] = {
+    option: value
+    for name, value in (("TCP_KEEPIDLE", 15), ("TCP_KEEPINTVL", 5), ("TCP_KEEPCNT", 3))
+    if (option := getattr(socket, name, None)) is not None
+}
+
+
 def _client(url: str) -> aioredis.Redis:
     return aioredis.Redis.from_url(
         url,
@@ -43,7 +51,10 @@ def _client(url: str) -> aioredis.Redis:
         # when to resynchronise the feeds.
         retry=Retry(NoBackoff(), 0),
         socket_connect_timeout=2.0,
+        # The listener blocks on reads for as long as no one publishes: notice a peer that
+        # vanished without closing the connection within ~30 s, not the OS default 2 h.
         socket_keepalive=True,
+        socket_keepalive_options=_KEEPALIVE,
         decode_responses=True,
     )
 

@@ -66,6 +66,10 @@ def server_env(database_url: str, redis_url: str, tmp: Path) -> dict[str, str]:
     }
 
 
+# Base URL -> the running `server.py` process behind it, for tests that stop it themselves.
+PROCESSES: dict[str, asyncio.subprocess.Process] = {}
+
+
 @contextlib.asynccontextmanager
 async def server_process(
     database_url: str, redis_url: str, tmp: Path, name: str = "server"
@@ -96,8 +100,10 @@ async def server_process(
                         break
                 assert time.monotonic() < deadline, log.read_text()
                 await asyncio.sleep(0.1)
+        PROCESSES[url] = process
         yield url
     finally:
+        PROCESSES.pop(url, None)
         if process.returncode is None:
             process.terminate()
             try:

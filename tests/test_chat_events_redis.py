@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
+import signal
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -23,6 +24,7 @@ from services.redis_hub import CHANNEL, RedisHub
 from tests.support import Api, RunningServer, free_port, make_team
 from tests.test_chat_events import WsClient, pk
 from tests.test_chat_events_multiprocess import (
+    PROCESSES,
     api_for,
     create_admin,
     drain,
@@ -254,3 +256,13 @@ async def test_a_single_process_delivers_through_the_shared_redis(
             event = await ws.event(op)
             assert event["kind"] == "MILESTONE_ADDED"
             assert event["milestone"]["title"] == "Through Redis"
+
+            # SIGTERM with a subscription open: the socket is closed ("service restart")
+            # and the process, Redis listener included, exits promptly.
+            process = PROCESSES[url]
+            started = time.monotonic()
+            process.terminate()
+            assert (await ws.close_code())[0] == 1012
+            # uvicorn re-raises the signal once it has shut down cleanly.
+            assert await asyncio.wait_for(process.wait(), 10) in (0, -signal.SIGTERM)
+            assert time.monotonic() - started < 5
