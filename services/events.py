@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from models import AccessToken, ChatMessage, Milestone, Project, User
+from services.access import can_view_project
 
 logger = logging.getLogger("milestones.events")
 
@@ -238,8 +239,6 @@ class ProjectFeed:
 
 async def _viewers(hashes: Iterable[str], project: Project) -> dict[str, Viewer]:
     """Re-validate every subscriber's token in one query per chunk: logOut stops delivery."""
-    from services.access import can_view_project
-
     pending = list(hashes)
     viewers: dict[str, Viewer] = {}
     for start in range(0, len(pending), _TOKEN_CHUNK):

@@ -42,9 +42,13 @@ _KEEPALIVE: dict[int, int] = {
 }
 
 
-def _client(url: str) -> aioredis.Redis:
-    return aioredis.Redis.from_url(
+def _client(url: str, *, max_connections: int | None = None) -> aioredis.Redis:
+    pool = aioredis.BlockingConnectionPool.from_url(
         url,
+        # Publishes from concurrent changes share a few connections (waiting for one up to
+        # the publish timeout) instead of opening one each.
+        max_connections=max_connections or 1,
+        timeout=_PUBLISH_TIMEOUT,
         # RESP2: redis-py 8 with hiredis leaks memory per pub/sub message on RESP3.
         protocol=2,
         # No silent in-library retries: this module owns reconnecting, so that it knows
@@ -57,6 +61,7 @@ def _client(url: str) -> aioredis.Redis:
         socket_keepalive_options=_KEEPALIVE,
         decode_responses=True,
     )
+    return aioredis.Redis.from_pool(pool)  # the client owns, and closes, its pool
 
 
 class RedisHub:
@@ -66,7 +71,7 @@ class RedisHub:
         self.url = url
         self.channel = channel
         self.feeds = feeds or LocalFeeds()
-        self._publisher = _client(url)
+        self._publisher = _client(url, max_connections=4)
         self._listener: asyncio.Task[None] | None = None
         # Newest id per project that could not be published yet (bounded by project count).
         self._unpublished: dict[int, int] = {}
