@@ -559,3 +559,36 @@ async def test_a_client_that_stops_reading_is_disconnected_with_a_reason(
             "Too slow reading chat events; reconnect to resume.",
         )
         assert 0 < received < 400
+
+
+async def test_a_stock_graphql_client_subscribes(api: Api, server: RunningServer) -> None:
+    """gql's websockets transport, as an application would use it."""
+    from gql import Client, gql
+    from gql.transport.exceptions import TransportQueryError
+    from gql.transport.websockets import WebsocketsTransport
+
+    team = await make_team(api)
+
+    def transport(token: str) -> WebsocketsTransport:
+        return WebsocketsTransport(
+            url=server.ws_url,
+            init_payload={"Authorization": f"Bearer {token}"},
+            subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+        )
+
+    document = gql("subscription($id: ID!) { chatEvents(projectId: $id) { kind body } }")
+    async with Client(transport=transport(team.client.token)) as session:
+        stream = session.subscribe(document, variable_values={"id": team.project_id})
+        first = asyncio.ensure_future(anext(stream))
+        await wait_for_subscribers(1, relative=True)
+        await api.add_milestone(team.freelancer, team.project_id, "Via gql")
+        event = (await asyncio.wait_for(first, 10))["chatEvents"]
+        assert event["kind"] == "MILESTONE_ADDED" and "“Via gql”" in event["body"]
+        await stream.aclose()
+
+    async with Client(transport=transport(team.outsider.token)) as session:
+        with pytest.raises(TransportQueryError) as refused:
+            async for _ in session.subscribe(document, variable_values={"id": team.project_id}):
+                pass
+        assert refused.value.errors is not None
+        assert refused.value.errors[0]["extensions"]["code"] == "NOT_FOUND"
