@@ -95,14 +95,12 @@ async def run_worker(settings: Settings) -> int:
     await Tortoise.close_connections()
     await Tortoise.init(config=tortoise_config(settings.database_url))
     try:
-        task = asyncio.create_task(MailWorker(settings).run())
+        worker = MailWorker(settings)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, task.cancel)
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass
+            # The worker finishes the e-mail in hand, then returns.
+            loop.add_signal_handler(signum, worker.stop)
+        await worker.run()
     finally:
         await Tortoise.close_connections()
     return 0

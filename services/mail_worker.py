@@ -16,6 +16,7 @@ e-mail is FAILED, logged, and listed by the `undeliveredEmails` query.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -37,6 +38,9 @@ logger = logging.getLogger("milestones.mail")
 # Give up on a send this long before the lease runs out, so no other worker can have taken
 # the e-mail while this one is still talking to the server.
 LEASE_MARGIN = 0.1
+# On shutdown the worker finishes the e-mail in hand for up to this long before it is
+# cancelled (a cancelled send hands its e-mail back, to be resent with the same Message-ID).
+STOP_GRACE_SECONDS = 10.0
 
 
 def _now() -> dt.datetime:
@@ -76,15 +80,20 @@ class MailWorker:
         self.worker_id = (
             worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         )[:64]
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """Ask `run` to return after the e-mail in hand."""
+        self._stopping.set()
 
     async def run(self) -> None:
-        """Deliver and queue reminders until cancelled."""
+        """Deliver and queue reminders until `stop` (or cancellation)."""
         s = self.settings
         loop = asyncio.get_running_loop()
         next_reminders = loop.time()
         logger.info("mail worker %s started (%s)", self.worker_id, s.smtp_host or s.mail_dir)
         try:
-            while True:
+            while not self._stopping.is_set():
                 busy = False
                 try:
                     if loop.time() >= next_reminders:
@@ -96,7 +105,8 @@ class MailWorker:
                     logger.exception("mail worker %s: pass failed", self.worker_id)
                 if not busy:
                     await self.transport.idle()
-                    await asyncio.sleep(s.mail_poll_seconds)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), s.mail_poll_seconds)
         finally:
             await self.transport.close()
             logger.info("mail worker %s stopped", self.worker_id)
@@ -110,6 +120,8 @@ class MailWorker:
             .values_list("id", flat=True)
         )
         for email_id in ids:
+            if self._stopping.is_set():
+                break
             if await self.deliver_one(int(email_id)) == "unavailable":  # type: ignore[arg-type]
                 break  # the server is down: the others wait for the next pass
         return len(ids)
@@ -139,6 +151,9 @@ class MailWorker:
         try:
             async with asyncio.timeout(self.settings.mail_lease_seconds * (1 - LEASE_MARGIN)):
                 await self.transport.deliver(email, message)
+        except asyncio.CancelledError:
+            await self._release(email)
+            raise
         except TimeoutError:
             error = DeliveryError("timed out within the lease", server_unavailable=True)
         except DeliveryError as e:
@@ -158,6 +173,19 @@ class MailWorker:
         if give_up:
             return "failed"
         return "unavailable" if error.server_unavailable else "retry"
+
+    async def _release(self, email: OutboxEmail) -> None:
+        """Stopping mid-send: hand the e-mail back now instead of when the lease runs out.
+
+        The server may have taken it already; then the resend carries the same Message-ID.
+        """
+        try:
+            async with asyncio.timeout(2):
+                await OutboxEmail.filter(id=email.id, locked_by=self.worker_id).update(
+                    locked_until=None, locked_by=None
+                )
+        except Exception:
+            logger.warning("could not release e-mail %s; its lease will run out", email.id)
 
     async def _sent(self, email: OutboxEmail) -> None:
         # The e-mail is out: if this write is lost, another worker resends it after the lease,
@@ -213,8 +241,7 @@ async def running_worker(settings: Settings) -> AsyncIterator[MailWorker]:
     try:
         yield worker
     finally:
-        task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass
+        worker.stop()
+        # wait_for cancels the worker if it does not finish in time.
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(task, STOP_GRACE_SECONDS)
