@@ -61,7 +61,10 @@ async def test_add_rejects_bad_input_and_changes_nothing(
 ) -> None:
     before = await project(api, team)
     payload = await api.add_milestone(
-        team.freelancer, team.project_id, fields.pop("title", "Valid"), **fields
+        team.freelancer,
+        team.project_id,
+        fields.get("title", "Valid"),
+        **{k: v for k, v in fields.items() if k != "title"},
     )
     assert payload["milestone"] is None
     assert [(e["code"], e["field"]) for e in payload["errors"]] == [(code, [field])]
