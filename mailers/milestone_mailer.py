@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from mailers.render import RenderedEmail, render
@@ -150,58 +150,31 @@ def milestone_edited(
     )
 
 
-def milestone_deleted(
-    *,
-    recipient_name: str,
-    actor_name: str,
-    project_title: str,
-    milestone_title: str,
-    due_date: dt.date,
-) -> RenderedEmail:
-    return _milestone_event(
-        "milestone_deleted",
-        f"Milestone deleted: “{milestone_title}”",
-        f"{actor_name} deleted a milestone of “{project_title}”.",
-        recipient_name=recipient_name,
-        project_title=project_title,
-        milestone_title=milestone_title,
-        due_date=due_date,
-    )
+def _status_email(kind: str, verb: str) -> Callable[..., RenderedEmail]:
+    """The e-mail for a change that is told in one verb: deleted, completed, reopened."""
+
+    def render_email(
+        *,
+        recipient_name: str,
+        actor_name: str,
+        project_title: str,
+        milestone_title: str,
+        due_date: dt.date,
+    ) -> RenderedEmail:
+        return _milestone_event(
+            kind,
+            f"Milestone {verb}: “{milestone_title}”",
+            f"{actor_name} {verb} a milestone of “{project_title}”.",
+            recipient_name=recipient_name,
+            project_title=project_title,
+            milestone_title=milestone_title,
+            due_date=due_date,
+        )
+
+    render_email.__name__ = kind
+    return render_email
 
 
-def milestone_completed(
-    *,
-    recipient_name: str,
-    actor_name: str,
-    project_title: str,
-    milestone_title: str,
-    due_date: dt.date,
-) -> RenderedEmail:
-    return _milestone_event(
-        "milestone_completed",
-        f"Milestone completed: “{milestone_title}”",
-        f"{actor_name} completed a milestone of “{project_title}”.",
-        recipient_name=recipient_name,
-        project_title=project_title,
-        milestone_title=milestone_title,
-        due_date=due_date,
-    )
-
-
-def milestone_reopened(
-    *,
-    recipient_name: str,
-    actor_name: str,
-    project_title: str,
-    milestone_title: str,
-    due_date: dt.date,
-) -> RenderedEmail:
-    return _milestone_event(
-        "milestone_reopened",
-        f"Milestone reopened: “{milestone_title}”",
-        f"{actor_name} reopened a milestone of “{project_title}”.",
-        recipient_name=recipient_name,
-        project_title=project_title,
-        milestone_title=milestone_title,
-        due_date=due_date,
-    )
+milestone_deleted = _status_email("milestone_deleted", "deleted")
+milestone_completed = _status_email("milestone_completed", "completed")
+milestone_reopened = _status_email("milestone_reopened", "reopened")

@@ -6,9 +6,11 @@ e-mail commit together or not at all. Recipients are chosen here, per the operat
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from mailers import milestone_mailer
+from mailers.render import RenderedEmail
 from models import ChatEventKind, ChatMessage, Milestone, Project, User
 from services.outbox import enqueue
 from services.unit_of_work import UnitOfWork
@@ -37,6 +39,26 @@ async def _post(
     )
     work.posted.append(message)
     return message
+
+
+async def _email_client(
+    project: Project,
+    render: Callable[..., RenderedEmail],
+    milestone: Milestone,
+    actor: User,
+    **values: Any,
+) -> None:
+    """Milestone changes are told to the project's client."""
+    client = await project.client
+    email = render(
+        recipient_name=client.name,
+        actor_name=actor.name,
+        project_title=project.title,
+        milestone_title=milestone.title,
+        due_date=milestone.due_date,
+        **values,
+    )
+    await enqueue(email, to=client, project_id=project.id)
 
 
 async def chat_message(work: UnitOfWork, project: Project, author: User, body: str) -> ChatMessage:
@@ -77,16 +99,13 @@ async def milestone_added(
         actor=actor,
         milestone=milestone,
     )
-    client = await project.client
-    email = milestone_mailer.milestone_added(
-        recipient_name=client.name,
-        actor_name=actor.name,
-        project_title=project.title,
-        milestone_title=milestone.title,
+    await _email_client(
+        project,
+        milestone_mailer.milestone_added,
+        milestone,
+        actor,
         description=milestone.description,
-        due_date=milestone.due_date,
     )
-    await enqueue(email, to=client, project_id=project.id)
 
 
 async def milestone_edited(
@@ -111,13 +130,11 @@ async def milestone_edited(
         milestone=milestone,
         changes=changes,
     )
-    client = await project.client
-    email = milestone_mailer.milestone_edited(
-        recipient_name=client.name,
-        actor_name=actor.name,
-        project_title=project.title,
-        milestone_title=milestone.title,
-        due_date=milestone.due_date,
+    await _email_client(
+        project,
+        milestone_mailer.milestone_edited,
+        milestone,
+        actor,
         changes=[
             milestone_mailer.Change(
                 FIELD_LABELS[c["field"] or ""], c["from"] or "(empty)", c["to"] or "(empty)"
@@ -125,7 +142,6 @@ async def milestone_edited(
             for c in changes
         ],
     )
-    await enqueue(email, to=client, project_id=project.id)
 
 
 async def milestone_deleted(
@@ -140,15 +156,7 @@ async def milestone_deleted(
         # The row is about to go: the event keeps its title in the body, not a dangling link.
         milestone=None,
     )
-    client = await project.client
-    email = milestone_mailer.milestone_deleted(
-        recipient_name=client.name,
-        actor_name=actor.name,
-        project_title=project.title,
-        milestone_title=milestone.title,
-        due_date=milestone.due_date,
-    )
-    await enqueue(email, to=client, project_id=project.id)
+    await _email_client(project, milestone_mailer.milestone_deleted, milestone, actor)
 
 
 async def milestone_completion_changed(
@@ -163,15 +171,7 @@ async def milestone_completion_changed(
         actor=actor,
         milestone=milestone,
     )
-    client = await project.client
     render = (
         milestone_mailer.milestone_completed if completed else milestone_mailer.milestone_reopened
     )
-    email = render(
-        recipient_name=client.name,
-        actor_name=actor.name,
-        project_title=project.title,
-        milestone_title=milestone.title,
-        due_date=milestone.due_date,
-    )
-    await enqueue(email, to=client, project_id=project.id)
+    await _email_client(project, render, milestone, actor)

@@ -71,11 +71,9 @@ class ChatMessageType(Node):
     async def project(
         self, info: Info
     ) -> Annotated[ProjectType, strawberry.lazy("schema.types.project")]:
-        from schema.types.project import ProjectType
+        from schema.types.project import load_project
 
-        project = await info.context.loaders.project_by_id.load(self.model.project_id)  # type: ignore[attr-defined]
-        assert project is not None
-        return ProjectType.build(project, self.viewer)
+        return await load_project(info, self.model.project_id, self.viewer)  # type: ignore[attr-defined]
 
     @strawberry.field(
         description=(
@@ -131,10 +129,5 @@ class ChatMessageConnection:
         ]
         return cls(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=has_next,
-                has_previous_page=has_previous,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=PageInfo.of([e.cursor for e in edges], has_next, has_previous),
         )

@@ -87,3 +87,13 @@ class PageInfo:
     has_previous_page: bool = strawberry.field(description="Whether more items precede this page.")
     start_cursor: str | None = strawberry.field(description="Cursor of the first item.")
     end_cursor: str | None = strawberry.field(description="Cursor of the last item.")
+
+    @classmethod
+    def of(cls, cursors: Sequence[str], has_next: bool, has_previous: bool) -> PageInfo:
+        """The page info of a page whose edges have `cursors`, in order."""
+        return cls(
+            has_next_page=has_next,
+            has_previous_page=has_previous,
+            start_cursor=cursors[0] if cursors else None,
+            end_cursor=cursors[-1] if cursors else None,
+        )

@@ -52,11 +52,9 @@ class MilestoneType(Node):
     async def project(
         self, info: Info
     ) -> Annotated[ProjectType, strawberry.lazy("schema.types.project")]:
-        from schema.types.project import ProjectType
+        from schema.types.project import load_project
 
-        project = await info.context.loaders.project_by_id.load(self.model.project_id)  # type: ignore[attr-defined]
-        assert project is not None
-        return ProjectType.build(project, self.viewer)
+        return await load_project(info, self.model.project_id, self.viewer)  # type: ignore[attr-defined]
 
     @strawberry.field(description="Who ticked it; null while open.")
     async def completed_by(self, info: Info) -> UserType | None:

@@ -132,6 +132,13 @@ class ProjectType(Node):
         return ChatMessageConnection.build(rows, self.viewer, has_next, has_previous)
 
 
+async def load_project(info: Info, project_id: int, viewer: User | None) -> ProjectType:
+    """The project of a milestone or chat message the viewer already may see."""
+    project = await info.context.loaders.project_by_id.load(project_id)
+    assert project is not None  # rows of a project go with it (ON DELETE CASCADE)
+    return ProjectType.build(project, viewer)
+
+
 @strawberry.type(description="An edge of the projects connection.")
 class ProjectEdge:
     cursor: str = strawberry.field(description="Opaque cursor for `after`.")
