@@ -19,10 +19,10 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
-from tortoise import Tortoise, connections
+from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
-from models.db import migrate_database, tortoise_config
+from models.db import migrate_database, open_database, tortoise_config
 from schema.view import GraphQLApp
 from services import events
 from services.mail_worker import MailWorker, running_worker
@@ -46,11 +46,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await migrate_database(settings.database_url)
-        await Tortoise.close_connections()
         async with AsyncExitStack() as stack:
             await stack.enter_async_context(
                 RegisterTortoise(app, config=tortoise_config(settings.database_url))
             )
+            events.tune_garbage_collector()
             await stack.enter_async_context(events.running_hub(events.hub_for(settings.redis_url)))
             if settings.run_mail_worker:
                 await stack.enter_async_context(running_worker(settings))
@@ -72,37 +72,32 @@ async def create_admin(settings: Settings, email: str, password: str, name: str)
     from services.auth import create_user
     from services.errors import UserInputError
 
-    await migrate_database(settings.database_url)
-    await Tortoise.close_connections()
-    await Tortoise.init(config=tortoise_config(settings.database_url))
-    try:
-        user = await create_user(
-            email=email, password=password, name=name, role=Role.ADMIN, allowed_roles=(Role.ADMIN,)
-        )
-    except UserInputError as e:
-        for error in e.errors:
-            print(f"error: {error.message}", file=sys.stderr)
-        return 1
-    finally:
-        await Tortoise.close_connections()
+    async with open_database(settings.database_url):
+        try:
+            user = await create_user(
+                email=email,
+                password=password,
+                name=name,
+                role=Role.ADMIN,
+                allowed_roles=(Role.ADMIN,),
+            )
+        except UserInputError as e:
+            for error in e.errors:
+                print(f"error: {error.message}", file=sys.stderr)
+            return 1
     print(f"created admin {user.email}")
     return 0
 
 
 async def run_worker(settings: Settings) -> int:
     """Deliver e-mails (and queue reminders) until SIGINT or SIGTERM, then stop cleanly."""
-    await migrate_database(settings.database_url)
-    await Tortoise.close_connections()
-    await Tortoise.init(config=tortoise_config(settings.database_url))
-    try:
+    async with open_database(settings.database_url):
         worker = MailWorker(settings)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             # The worker finishes the e-mail in hand, then returns.
             loop.add_signal_handler(signum, worker.stop)
         await worker.run()
-    finally:
-        await Tortoise.close_connections()
     return 0
 
 
@@ -127,7 +122,14 @@ def main(argv: list[str] | None = None) -> int:
 
     import uvicorn
 
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    # No permessage-deflate: chat events are small, and its state costs ~45 KiB per socket.
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        ws_per_message_deflate=False,
+    )
     return 0
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+from tortoise import Tortoise
 from tortoise.migrations.api import migrate
 
 
@@ -24,5 +27,20 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
 
 
 async def migrate_database(database_url: str) -> None:
-    """Bring the schema of `database_url` up to date with the committed migrations."""
+    """Bring the schema of `database_url` up to date with the committed migrations.
+
+    Leaves no connection open: callers then initialise Tortoise their own way.
+    """
     await migrate(config=tortoise_config(database_url))
+    await Tortoise.close_connections()
+
+
+@asynccontextmanager
+async def open_database(database_url: str) -> AsyncIterator[None]:
+    """Migrate, then use the database through Tortoise until the block ends (commands)."""
+    await migrate_database(database_url)
+    await Tortoise.init(config=tortoise_config(database_url))
+    try:
+        yield
+    finally:
+        await Tortoise.close_connections()

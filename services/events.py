@@ -370,7 +370,6 @@ async def running_hub(new_hub: _HubWithFeeds) -> AsyncIterator[_HubWithFeeds]:
     """Install `new_hub` as this process's hub for the duration of the block."""
     global _hub
     previous = _hub
-    tune_garbage_collector()
     await new_hub.start()
     _hub = new_hub
     try:
