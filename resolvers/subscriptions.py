@@ -75,7 +75,7 @@ class SharedResultsWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await super().run_operation(operation)
 
     async def send_message(self, message: Message) -> None:
-        capture = self.captures.pop(message.get("id", ""), None)  # type: ignore[arg-type]
+        capture = self.captures.pop(str(message.get("id", "")), None)
         if capture is None or message["type"] != "next":
             await super().send_message(message)
             return

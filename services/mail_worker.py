@@ -122,7 +122,7 @@ class MailWorker:
         for email_id in ids:
             if self._stopping.is_set():
                 break
-            if await self.deliver_one(int(email_id)) == "unavailable":  # type: ignore[arg-type]
+            if await self.deliver_one(int(email_id)) == "unavailable":  # type: ignore[call-overload]
                 break  # the server is down: the others wait for the next pass
         return len(ids)
 

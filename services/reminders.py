@@ -65,5 +65,5 @@ async def queue_due_reminders(delay_seconds: float, *, now: dt.datetime | None =
     )
     queued = 0
     for project_id in due:
-        queued += await _remind(int(project_id), now)  # type: ignore[arg-type]
+        queued += await _remind(int(project_id), now)  # type: ignore[call-overload]
     return queued

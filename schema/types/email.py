@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import strawberry
 
@@ -10,14 +11,17 @@ from models import EmailStatus as EmailStatusModel
 from models import OutboxEmail
 from services.ids import to_global_id
 
-EmailStatus = strawberry.enum(
-    EmailStatusModel,
-    name="EmailStatus",
-    description=(
-        "Delivery state of an e-mail: PENDING (waiting or being retried), SENT, or FAILED "
-        "(given up after the mail server refused it permanently)."
-    ),
-)
+if TYPE_CHECKING:  # strawberry.enum returns the class it registers
+    EmailStatus = EmailStatusModel
+else:
+    EmailStatus = strawberry.enum(
+        EmailStatusModel,
+        name="EmailStatus",
+        description=(
+            "Delivery state of an e-mail: PENDING (waiting or being retried), SENT, or FAILED "
+            "(given up after the mail server refused it permanently)."
+        ),
+    )
 
 
 @strawberry.type(
