@@ -7,33 +7,24 @@ subscription with UNAUTHENTICATED, lost access with NOT_FOUND, and nothing more 
 Fan-out cost: executing the same selection for a thousand subscribers of one project is the
 bulk of the work, and most of them send the same document for the same user. So, per event,
 subscribers with an identical (document, variables, viewer) share one execution: the first
-one executes through strawberry as usual, and `SharedResultsWSHandler` hands its encoded
-payload to the others, which send it under their own operation id.
+one executes through strawberry as usual, and `schema.ws.SharedResultsWSHandler` hands its
+encoded payload to the others, which send it under their own operation id.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from contextvars import ContextVar
-from dataclasses import dataclass
-from typing import Any
 
 import strawberry
-from starlette.websockets import WebSocket, WebSocketDisconnect
-from strawberry.http.exceptions import WebSocketDisconnected
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
-    BaseGraphQLTransportWSHandler,
-    Operation,
-)
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message
+from starlette.websockets import WebSocket
 
 from schema.context import Context, Info
 from schema.dataloaders import Loaders
 from schema.types.chat import ChatMessageType
+from schema.ws import current_operation
 from services import access, auth, events
 from services.errors import NotFound, Unauthenticated
 
@@ -45,55 +36,6 @@ SLOW_SUBSCRIBER_CLOSE_REASON = "Too slow reading chat events; reconnect to resum
 
 # Close tasks started from a synchronous callback; kept so they are not collected mid-run.
 _closing: set[asyncio.Task[None]] = set()
-
-
-@dataclass(frozen=True, slots=True)
-class _RunningOperation:
-    handler: SharedResultsWSHandler
-    id: str
-    # The document, operation name and variables: what, with the viewer, decides the result.
-    key: str
-
-
-# Set in each operation's task, so the subscription's generator knows where it is sending.
-_operation: ContextVar[_RunningOperation | None] = ContextVar("chat_operation", default=None)
-
-
-class SharedResultsWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
-    """graphql-transport-ws, plus the hand-over of shared chatEvents results."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Operation id -> the future its next `next` message's payload is handed to.
-        self.captures: dict[str, asyncio.Future[str | None]] = {}
-
-    async def run_operation(self, operation: Operation[Context, None]) -> None:
-        key = json.dumps(
-            [operation.query, operation.operation_name, operation.variables], sort_keys=True
-        )
-        _operation.set(_RunningOperation(self, operation.id, key))
-        await super().run_operation(operation)
-
-    async def send_message(self, message: Message) -> None:
-        capture = self.captures.pop(str(message.get("id", "")), None)
-        if capture is None or message["type"] != "next":
-            await super().send_message(message)
-            return
-        payload = self.view.encode_json(message["payload"])  # type: ignore[typeddict-item]
-        assert isinstance(payload, str)
-        if not capture.done():
-            capture.set_result(payload)
-        await self.send_encoded_next(message["id"], payload)  # type: ignore[typeddict-item]
-
-    async def send_encoded_next(self, operation_id: str, payload: str) -> None:
-        """Send an already encoded result as operation `operation_id`'s `next` message."""
-        if operation_id not in self.operations:
-            return  # completed or cancelled meanwhile
-        text = f'{{"id":{json.dumps(operation_id)},"type":"next","payload":{payload}}}'
-        try:
-            await self.context.request.send_text(text)  # type: ignore[union-attr]
-        except WebSocketDisconnect as exc:
-            raise WebSocketDisconnected from exc
 
 
 async def chat_events(info: Info, project_id: strawberry.ID) -> AsyncIterator[ChatMessageType]:
@@ -115,7 +57,7 @@ async def chat_events(info: Info, project_id: strawberry.ID) -> AsyncIterator[Ch
 async def _deliver(
     context: Context, feeds: events.LocalFeeds, subscriber: events.Subscriber
 ) -> AsyncGenerator[ChatMessageType, None]:
-    operation = _operation.get()
+    operation = current_operation.get()
     try:
         while True:
             delivery = await subscriber.get()

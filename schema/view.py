@@ -11,9 +11,9 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET, UnsetType
 
-from resolvers.subscriptions import SharedResultsWSHandler
 from schema.context import Context
 from schema.schema import schema
+from schema.ws import SharedResultsWSHandler
 from services import auth
 
 
