@@ -26,7 +26,7 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password")
 login_failures = AttemptLimiter(max_attempts=10, window=15 * 60)
 
 
-def _token_hash(token: str) -> str:
+def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -44,7 +44,7 @@ async def _verify_password(password_hash: str, password: str) -> bool:
 
 async def issue_token(user: User) -> str:
     token = secrets.token_urlsafe(32)
-    await AccessToken.create(user=user, token_hash=_token_hash(token))
+    await AccessToken.create(user=user, token_hash=token_hash(token))
     return token
 
 
@@ -52,7 +52,7 @@ async def user_for_token(token: str) -> User | None:
     """The user a bearer token belongs to, or None when unknown or revoked."""
     if not token or len(token) > 200:
         return None
-    row = await AccessToken.filter(token_hash=_token_hash(token)).select_related("user").first()
+    row = await AccessToken.filter(token_hash=token_hash(token)).select_related("user").first()
     return row.user if row else None
 
 
@@ -65,7 +65,7 @@ def bearer_token(header: str | None) -> str:
 
 
 async def revoke_token(token: str) -> bool:
-    return await AccessToken.filter(token_hash=_token_hash(token)).delete() > 0
+    return await AccessToken.filter(token_hash=token_hash(token)).delete() > 0
 
 
 async def create_user(

@@ -1,0 +1,293 @@
+"""Per-process chat feeds: one per watched project, fanning its new rows out to subscribers.
+
+A notification means "project P has committed chat messages up to at least id N". A feed
+never trusts it for content: it loads every row with an id above the last one it delivered,
+in id order, so a lost, duplicated or reordered notification can delay an event but never
+skip, repeat or reorder one. That relies on chat ids being assigned in commit order within a
+project (see services.unit_of_work).
+
+Each feed does its database work once per batch for all of this process's subscribers of the
+project (the rows, the project, every subscriber's token) and hands the same `Delivery` to
+each subscriber's bounded queue. A subscriber that stops reading fills its queue and is cut
+off (`on_overflow`) instead of growing memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from models import AccessToken, ChatMessage, Milestone, Project, User
+from services.access import can_view_project
+from services.auth import token_hash
+
+logger = logging.getLogger("milestones.events")
+
+# Deliveries a subscriber may have waiting before it counts as too slow. A delivery is one
+# batch of messages, so this is generous: a reader falls this far behind only when it (or
+# its socket) has stopped reading altogether.
+DEFAULT_QUEUE_SIZE = 256
+# Rows loaded per query while catching up; a feed loops until it has caught up.
+BATCH_SIZE = 200
+# Keeps `token_hash IN (...)` under SQLite's bound-parameter limit.
+_TOKEN_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Who a token belongs to right now, read in the batch that validated every token."""
+
+    user: User
+    can_view: bool
+
+
+@dataclass(slots=True)
+class Delivery:
+    """One batch of a project's new chat messages, loaded once, shared by all subscribers."""
+
+    project: Project
+    messages: list[ChatMessage]
+    # Keyed by token hash; a hash missing here is a revoked (logged out) token.
+    viewers: dict[str, Viewer]
+    users: dict[int, User]
+    milestones: dict[int, Milestone]
+    # What the GraphQL layer builds once per delivery for all subscribers (primed loaders).
+    shared: dict[str, Any] = field(default_factory=dict)
+
+
+class Ended:
+    """Queued to a subscriber when its feed stops (server shutdown)."""
+
+
+ENDED = Ended()
+
+
+class Subscriber:
+    """One subscription's end of a feed: a bounded queue of deliveries.
+
+    A list and one future rather than an asyncio.Queue: the queue is nearly always empty,
+    and an idle Queue costs ~2 KiB (three deques) per subscription, thousands of times over.
+    """
+
+    __slots__ = (
+        "_items",
+        "_waiter",
+        "maxsize",
+        "on_overflow",
+        "overflowed",
+        "project_id",
+        "token_hash",
+    )
+
+    def __init__(
+        self,
+        project_id: int,
+        token_hash: str,
+        maxsize: int,
+        on_overflow: Callable[[], None] | None = None,
+    ) -> None:
+        self.project_id = project_id
+        self.token_hash = token_hash
+        self.maxsize = maxsize
+        self.on_overflow = on_overflow
+        self.overflowed = False
+        self._items: list[Delivery | Ended] = []
+        self._waiter: asyncio.Future[None] | None = None
+
+    @property
+    def pending(self) -> int:
+        return len(self._items)
+
+    def offer(self, item: Delivery | Ended) -> bool:
+        """Queue `item`; False (and `on_overflow` called) when the queue is full."""
+        if len(self._items) >= self.maxsize and not isinstance(item, Ended):
+            self.overflowed = True
+            if self.on_overflow is not None:
+                self.on_overflow()
+            return False
+        self._items.append(item)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+        return True
+
+    async def get(self) -> Delivery | Ended:
+        """The next delivery, oldest first; waits while there is none."""
+        while not self._items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._items.pop(0)
+
+
+@dataclass(eq=False, slots=True)
+class ProjectFeed:
+    """This process's reader of one project's chat, shared by all its local subscribers."""
+
+    project_id: int
+    subscribers: set[Subscriber] = field(default_factory=set)
+    # Id of the newest message handed out; None until the starting point is read.
+    last_id: int | None = None
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    # Highest id any notification announced; 0 forces a check (after a reconnect).
+    announced: int = 0
+    task: asyncio.Task[None] | None = None
+
+    def notify(self, message_id: int | None) -> None:
+        """Something up to `message_id` (None: maybe anything) was committed."""
+        if message_id is None:
+            self.announced = max(self.announced, (self.last_id or 0) + 1)
+        elif message_id > self.announced:
+            self.announced = message_id
+        else:
+            return
+        self.wake.set()
+
+    async def run(self) -> None:
+        newest = (
+            await ChatMessage.filter(project_id=self.project_id)
+            .order_by("-id")
+            .first()
+            .values_list("id", flat=True)
+        )
+        self.last_id = int(newest or 0)  # type: ignore[arg-type]
+        self.ready.set()
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            if self.announced <= self.last_id:
+                continue  # an echo or a late duplicate: already delivered
+            try:
+                await self._catch_up()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # A database hiccup must not kill the feed: retry on the next notification,
+                # or shortly, since the missed rows are still there to be read.
+                logger.exception("chat feed for project %s failed; retrying", self.project_id)
+                await asyncio.sleep(0.5)
+                self.wake.set()
+
+    async def _catch_up(self) -> None:
+        assert self.last_id is not None
+        while True:
+            rows = (
+                await ChatMessage.filter(project_id=self.project_id, id__gt=self.last_id)
+                .order_by("id")
+                .limit(BATCH_SIZE)
+            )
+            if not rows:
+                return
+            audience = set(self.subscribers)
+            delivery = await self._load(rows, {s.token_hash for s in audience})
+            # Whoever joined while the batch loaded gets it too (the rows may have been
+            # committed after it joined), once its token has been checked as well.
+            while late := self.subscribers - audience:
+                hashes = {s.token_hash for s in late}
+                delivery.viewers.update(await _viewers(hashes, delivery.project))
+                audience |= late
+            self.last_id = rows[-1].id
+            for subscriber in audience:
+                if subscriber in self.subscribers and not subscriber.offer(delivery):
+                    self.subscribers.discard(subscriber)
+            if len(rows) < BATCH_SIZE:
+                return
+
+    async def _load(self, rows: list[ChatMessage], token_hashes: set[str]) -> Delivery:
+        """Everything the subscribers need to check access and resolve the rows, in 4 queries."""
+        project = await Project.get(id=self.project_id)
+        user_ids = {project.client_id, project.freelancer_id}  # type: ignore[attr-defined]
+        milestone_ids: set[int] = set()
+        for row in rows:
+            user_ids.update(u for u in (row.author_id, row.actor_id) if u)  # type: ignore[attr-defined]
+            if row.milestone_id:  # type: ignore[attr-defined]
+                milestone_ids.add(row.milestone_id)  # type: ignore[attr-defined]
+        users = {u.id: u for u in await User.filter(id__in=user_ids)}
+        milestones = (
+            {m.id: m for m in await Milestone.filter(id__in=milestone_ids)} if milestone_ids else {}
+        )
+        viewers = await _viewers(token_hashes, project)
+        return Delivery(project, rows, viewers, users, milestones)
+
+
+async def _viewers(hashes: Iterable[str], project: Project) -> dict[str, Viewer]:
+    """Re-validate every subscriber's token in one query per chunk: logOut stops delivery."""
+    pending = list(hashes)
+    viewers: dict[str, Viewer] = {}
+    for start in range(0, len(pending), _TOKEN_CHUNK):
+        chunk = pending[start : start + _TOKEN_CHUNK]
+        for row in await AccessToken.filter(token_hash__in=chunk).select_related("user"):
+            viewers[row.token_hash] = Viewer(row.user, can_view_project(row.user, project))
+    return viewers
+
+
+class LocalFeeds:
+    """This process's feeds, keyed by project id; where every hub delivers notifications."""
+
+    def __init__(self, queue_size: int = DEFAULT_QUEUE_SIZE) -> None:
+        self.queue_size = queue_size
+        self._feeds: dict[int, ProjectFeed] = {}
+        self._closed = False
+
+    def notify(self, project_id: int, message_id: int | None) -> None:
+        feed = self._feeds.get(project_id)
+        if feed is not None:
+            feed.notify(message_id)
+
+    def resync(self) -> None:
+        """Make every feed look for rows it may have missed (e.g. while Redis was away)."""
+        for feed in self._feeds.values():
+            feed.notify(None)
+
+    @property
+    def subscriber_count(self) -> int:
+        return sum(len(f.subscribers) for f in self._feeds.values())
+
+    async def subscribe(
+        self, project_id: int, token: str, on_overflow: Callable[[], None] | None = None
+    ) -> Subscriber:
+        """Join the project's feed; every row committed after this returns will be queued."""
+        if self._closed:
+            raise RuntimeError("event hub is closed")
+        subscriber = Subscriber(project_id, token_hash(token), self.queue_size, on_overflow)
+        feed = self._feeds.get(project_id)
+        if feed is None:
+            feed = self._feeds[project_id] = ProjectFeed(project_id)
+            feed.task = asyncio.create_task(feed.run(), name=f"chat-feed-{project_id}")
+        feed.subscribers.add(subscriber)
+        try:
+            await asyncio.wait_for(feed.ready.wait(), timeout=30)
+        except BaseException:
+            self.unsubscribe(subscriber)
+            raise
+        return subscriber
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        feed = self._feeds.get(subscriber.project_id)
+        if feed is None:
+            return
+        feed.subscribers.discard(subscriber)
+        if not feed.subscribers and feed.task is not None:
+            # The last subscriber left: nobody reads this project here any more.
+            del self._feeds[subscriber.project_id]
+            feed.task.cancel()
+
+    async def close(self) -> None:
+        """Stop every feed and tell their subscribers, which then complete."""
+        self._closed = True
+        feeds, self._feeds = list(self._feeds.values()), {}
+        for feed in feeds:
+            if feed.task is not None:
+                feed.task.cancel()
+            for subscriber in feed.subscribers:
+                subscriber.offer(ENDED)
+        for feed in feeds:
+            if feed.task is not None:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await feed.task
