@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+from functools import lru_cache
 
 
+# Pages list the same objects again and again: encoding is pure, so remember recent ones.
+@lru_cache(maxsize=65536)
 def to_global_id(type_name: str, pk: int) -> str:
     return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
 
