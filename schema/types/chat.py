@@ -12,7 +12,7 @@ from models import ChatMessage, User
 from schema.context import Info
 from schema.types.common import ChatEventKind, Node, PageInfo
 from schema.types.milestone import MilestoneType
-from schema.types.user import UserType
+from schema.types.user import UserType, load_user
 from services.ids import to_cursor, to_global_id
 from services.validation import today_utc
 
@@ -59,13 +59,7 @@ class ChatMessageType(Node):
         )
 
     async def _user(self, info: Info, user_id: int | None) -> UserType | None:
-        if user_id is None:
-            return None
-        user = await info.context.loaders.user_by_id.load(user_id)
-        if user is None:
-            return None
-        project = await info.context.loaders.project_by_id.load(self.model.project_id)  # type: ignore[attr-defined]
-        return UserType.build(user, self.viewer, project=project)
+        return await load_user(info, user_id, self.model.project_id, self.viewer)  # type: ignore[attr-defined]
 
     @strawberry.field(description="The project whose chat this is.")
     async def project(

@@ -10,7 +10,7 @@ import strawberry
 from models import Milestone, User
 from schema.context import Info
 from schema.types.common import Node
-from schema.types.user import UserType
+from schema.types.user import UserType, load_user
 from services.ids import to_global_id
 
 if TYPE_CHECKING:
@@ -58,11 +58,9 @@ class MilestoneType(Node):
 
     @strawberry.field(description="Who ticked it; null while open.")
     async def completed_by(self, info: Info) -> UserType | None:
-        user_id = self.model.completed_by_id  # type: ignore[attr-defined]
-        if user_id is None:
-            return None
-        user = await info.context.loaders.user_by_id.load(user_id)
-        if user is None:
-            return None
-        project = await info.context.loaders.project_by_id.load(self.model.project_id)  # type: ignore[attr-defined]
-        return UserType.build(user, self.viewer, project=project)
+        return await load_user(
+            info,
+            self.model.completed_by_id,  # type: ignore[attr-defined]
+            self.model.project_id,  # type: ignore[attr-defined]
+            self.viewer,
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from models import Project, Role, User
+from schema.context import Info
 from schema.types.common import Node
 from schema.types.common import Role as RoleEnum
 from services.ids import to_global_id
@@ -51,3 +52,16 @@ class UserType(Node):
             role=user.role,
             email=user.email if visible else None,
         )
+
+
+async def load_user(
+    info: Info, user_id: int | None, project_id: int, viewer: User | None
+) -> UserType | None:
+    """A user shown on an item of a project (author, actor, who completed), or None."""
+    if user_id is None:
+        return None
+    user = await info.context.loaders.user_by_id.load(user_id)
+    if user is None:
+        return None
+    project = await info.context.loaders.project_by_id.load(project_id)
+    return UserType.build(user, viewer, project=project)
