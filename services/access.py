@@ -6,11 +6,15 @@ right are told FORBIDDEN (the contract's order: UNAUTHENTICATED, NOT_FOUND, FORB
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from tortoise.expressions import Q
 
 from models import ChatMessage, Milestone, Project, Role, User
 from services.errors import NotFound
 from services.ids import pk_of
+
+ItemT = TypeVar("ItemT", Milestone, ChatMessage)
 
 
 def can_view_project(viewer: User, project: Project) -> bool:
@@ -50,21 +54,21 @@ async def visible_project(viewer: User, project_id: str) -> Project:
     return project
 
 
+async def _visible_item(model: type[ItemT], type_name: str, viewer: User, global_id: str) -> ItemT:
+    """A row of a project behind a global ID (its project loaded), if the viewer may see it."""
+    pk = pk_of(global_id, type_name)
+    item = await model.get_or_none(id=pk).select_related("project") if pk else None
+    if item is None or not can_view_project(viewer, item.project):  # type: ignore[attr-defined]
+        raise NotFound(f"{type_name} not found.")
+    return item
+
+
 async def visible_milestone(viewer: User, milestone_id: str) -> Milestone:
-    """The milestone behind a global ID (its project loaded), if the viewer may see it."""
-    pk = pk_of(milestone_id, "Milestone")
-    milestone = await Milestone.get_or_none(id=pk).select_related("project") if pk else None
-    if milestone is None or not can_view_project(viewer, milestone.project):
-        raise NotFound("Milestone not found.")
-    return milestone
+    return await _visible_item(Milestone, "Milestone", viewer, milestone_id)
 
 
 async def visible_chat_message(viewer: User, message_id: str) -> ChatMessage:
-    pk = pk_of(message_id, "ChatMessage")
-    message = await ChatMessage.get_or_none(id=pk).select_related("project") if pk else None
-    if message is None or not can_view_project(viewer, message.project):
-        raise NotFound("Chat message not found.")
-    return message
+    return await _visible_item(ChatMessage, "ChatMessage", viewer, message_id)
 
 
 async def visible_user(viewer: User, user_id: str) -> User:
