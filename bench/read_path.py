@@ -1,7 +1,7 @@
 """Benchmark (run by hand, not a test): the project read path, GraphQL vs a hand-written baseline.
 
     .venv/bin/python bench/read_path.py [--requests 3000] [--concurrency 12] [--rounds 2]
-                                        [--profile /tmp/read_path.pyspy.txt]
+                                        [--profile read_path.pyspy.txt]
                                         [--graphql-script server.py]
 
 What it does, all on 127.0.0.1 and a throw-away SQLite file:
@@ -319,10 +319,10 @@ CATEGORIES = [  # (label, substrings of a frame's file); a sample goes to its in
 MARKERS = [  # inclusive time of the frames whose text contains these
     ("get_context (bearer token -> user)", "get_context"),
     ("Query.project resolver (visible_project)", "visible_project"),
-    ("ProjectType.milestones (DataLoader + build)", "milestones (/work"),
-    ("ProjectType.chat (services.chat.page + build)", "chat (/work"),
-    ("MilestoneType.build", "build (/work/main/schema/types/milestone.py"),
-    ("ChatMessageConnection/ChatMessageType.build", "build (/work/main/schema/types/chat.py"),
+    ("ProjectType.milestones (DataLoader + build)", f"milestones ({ROOT}/schema/types/project.py"),
+    ("ProjectType.chat (services.chat.page + build)", f"chat ({ROOT}/schema/types/project.py"),
+    ("MilestoneType.build", f"build ({ROOT}/schema/types/milestone.py"),
+    ("ChatMessageConnection/ChatMessageType.build", f"build ({ROOT}/schema/types/chat.py"),
     ("permission checks (IsAuthenticated)", "permission"),
     ("ParserCache/ValidationCache + limiters", "strawberry/extensions"),
     ("graphql-core complete_value (result tree)", "complete_value"),

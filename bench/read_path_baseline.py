@@ -9,7 +9,7 @@ POST /read with {"id": "<project global id>"} and `Authorization: Bearer <token>
 doing the same reads: token -> user, project by id with the membership check, milestones
 by (due_date, id), the last 20 chat messages. No GraphQL, no per-field machinery.
 
-    DATABASE_URL=sqlite:///tmp/x.sqlite3 python bench/read_path_baseline.py --port 8100
+    DATABASE_URL=sqlite://bench.sqlite3 python bench/read_path_baseline.py --port 8100
 
 It only reads: the schema must already exist (bench/read_path.py seeds it through the
 GraphQL server first). Served by uvicorn with the same settings as server.py.
