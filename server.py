@@ -18,11 +18,13 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
 from models.db import migrate_database, open_database, tortoise_config
+from schema.graphiql import ASSETS_DIR, ASSETS_PATH
 from schema.view import GraphQLApp
 from services import events
 from services.mail_worker import MailWorker, running_worker
@@ -62,6 +64,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
+            Mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="graphiql"),
         ],
         lifespan=lifespan,
     )

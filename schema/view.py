@@ -12,6 +12,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET, UnsetType
 
 from schema.context import Context
+from schema.graphiql import graphiql_html
 from schema.schema import schema
 from schema.ws import SharedResultsWSHandler
 from services import auth
@@ -38,6 +39,10 @@ class GraphQLApp(GraphQL[Context, None]):
             max_subscriptions_per_connection=max_subscriptions_per_connection,
             allowed_origins=allowed_origins,
         )
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return graphiql_html()
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -98,3 +101,16 @@ async def test_graphiql_and_health(api: Api, server: RunningServer) -> None:
     assert page.status_code == 200 and "graphiql" in page.text.lower()
     health = await api.client.get("/healthz")
     assert health.status_code == 200 and health.json() == {"status": "ok"}
+
+
+async def test_graphiql_needs_no_internet(api: Api) -> None:
+    page = (await api.client.get("/graphql", headers={"Accept": "text/html"})).text
+    assert "https://" not in re.sub(r"https://(github\.com|graphql\.org)[^\"' ]*", "", page)
+    assets = re.findall(r'(?:src|href)="(/graphiql/[^"]+)"\s+integrity="([^"]+)"', page)
+    assert len(assets) == 7
+    for path, integrity in assets:
+        response = await api.client.get(path)
+        assert response.status_code == 200, path
+        # What a browser checks before it runs the file.
+        digest = base64.b64encode(hashlib.sha384(response.content).digest()).decode()
+        assert integrity == f"sha384-{digest}", path
