@@ -43,10 +43,12 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.support import free_port, fresh_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery"
@@ -55,14 +57,6 @@ SUBSCRIPTION = """subscription($id: ID!) { chatEvents(projectId: $id) {
   changes { field from to } } }"""
 SEND = """mutation($input: SendChatMessageInput!) {
   sendChatMessage(input: $input) { errors { code } message { id } } }"""
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_kib(pid: int) -> int:
@@ -130,24 +124,6 @@ async def server(database_url: str, redis_url: str, tmp: Path) -> AsyncIterator[
                 process.kill()
                 await process.wait()
         log.close()
-
-
-@contextlib.asynccontextmanager
-async def fresh_postgres(admin_url: str) -> AsyncIterator[str]:
-    import asyncpg
-
-    parts = urlsplit(admin_url)
-    name = f"milestones_bench_{uuid.uuid4().hex[:10]}"
-    dsn = urlunsplit(("postgresql", parts.netloc, parts.path or "/postgres", "", ""))
-    conn = await asyncpg.connect(dsn)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    try:
-        yield urlunsplit(("postgres", parts.netloc, f"/{name}", "", ""))
-    finally:
-        conn = await asyncpg.connect(dsn)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
 
 
 async def gql(
@@ -388,7 +364,9 @@ async def main(args: argparse.Namespace) -> None:
                         "two processes need --database-url postgres://… and --redis-url"
                     )
             if args.database_url.startswith("postgres"):
-                database_url = await stack.enter_async_context(fresh_postgres(args.database_url))
+                database_url = await stack.enter_async_context(
+                    fresh_postgres_database(args.database_url)
+                )
             else:
                 database_url = args.database_url or f"sqlite://{tmp / 'bench.sqlite3'}"
             servers = [
@@ -403,7 +381,7 @@ async def main(args: argparse.Namespace) -> None:
             hub = "Redis" if args.redis_url else "in-process"
             print(
                 f"# {args.processes} process(es), {backend}, {hub} hub, "
-                f"{len(data.tokens)} distinct tokens, deflate {'on' if args.deflate else 'off'}"
+                f"{len(data.tokens)} distinct tokens, client offers deflate: {'yes' if args.deflate else 'no'} (server.py declines it)"
             )
             print("subscribers  open(s)  p50(ms)  p99(ms)  max(ms)  mutation(ms)  KiB/idle sub")
             for n in args.subscribers:
