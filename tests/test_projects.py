@@ -190,3 +190,9 @@ async def test_unlock_waits_for_payment_and_is_idempotent(api: Api) -> None:
 async def test_project_without_required_payment_unlocks_at_once(api: Api) -> None:
     team = await make_team(api, unlocked=False, payment_required=False)
     await api.unlock(team.admin, team.project_id, pay=False)
+    project = await api.data(
+        "query($id: ID!) { project(id: $id) { milestonesUnlocked initialPaymentCompletedAt } }",
+        {"id": team.project_id},
+        team.client.token,
+    )
+    assert project["project"] == {"milestonesUnlocked": True, "initialPaymentCompletedAt": None}
