@@ -32,10 +32,10 @@ from aiosmtpd.controller import Controller
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from infra.mail_worker import MailWorker
+from infra.outbox import enqueue
 from mailers import milestone_mailer
 from models import EmailStatus, OutboxEmail, User
-from services.mail_worker import MailWorker
-from services.outbox import enqueue
 from settings import Settings
 from tests.support import (
     Api,

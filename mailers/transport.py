@@ -1,6 +1,6 @@
 """From an outbox row to a sent e-mail: the RFC 5322 message, and the SMTP and file transports.
 
-The delivery worker (services.mail_worker) builds the message with `build_message` and hands
+The delivery worker (infra.mail_worker) builds the message with `build_message` and hands
 it to a `Transport`. Transports raise `DeliveryError`, which says whether a retry can help.
 """
 

@@ -3,7 +3,7 @@
 from models.chat import ChatEventKind, ChatMessage
 from models.outbox import EmailStatus, OutboxEmail
 from models.project import Milestone, Project
-from models.user import AccessToken, Role, User
+from models.user import AccessToken, Role, User, hash_token
 
 __all__ = [
     "AccessToken",
@@ -15,4 +15,5 @@ __all__ = [
     "Project",
     "Role",
     "User",
+    "hash_token",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from schema.context import Info
+from schema.ids import from_global_id, to_cursor
 from schema.pagination import cursor, page_size
 from schema.types.chat import ChatMessageType
 from schema.types.common import Node, PageInfo
@@ -13,7 +14,6 @@ from schema.types.project import ProjectConnection, ProjectEdge, ProjectType
 from schema.types.user import UserType
 from services import access, queries
 from services.errors import NotFound
-from services.ids import from_global_id, to_cursor
 from services.validation import today_utc
 
 

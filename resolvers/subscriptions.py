@@ -7,8 +7,8 @@ subscription with UNAUTHENTICATED, lost access with NOT_FOUND, and nothing more 
 Fan-out cost: executing the same selection for a thousand subscribers of one project is the
 bulk of the work, and most of them send the same document for the same user. So, per event,
 subscribers with an identical (document, variables, viewer) share one execution: the first
-one executes through strawberry as usual, and `schema.ws.SharedResultsWSHandler` hands its
-encoded payload to the others, which send it under their own operation id.
+one executes through strawberry as usual, and `schema.ws` hands its encoded payload to the
+others, which send it under their own operation id.
 """
 
 from __future__ import annotations
@@ -21,11 +21,12 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 import strawberry
 from starlette.websockets import WebSocket
 
+from infra import events
+from infra.feeds import Ended, LocalFeeds, Subscriber
 from schema.context import Context, Info
-from schema.dataloaders import Loaders
 from schema.types.chat import ChatMessageType
-from schema.ws import current_operation
-from services import access, auth, events
+from schema.ws import current_operation, shared_results
+from services import access, auth
 from services.errors import NotFound, Unauthenticated
 
 logger = logging.getLogger("milestones.subscriptions")
@@ -55,64 +56,45 @@ async def chat_events(info: Info, project_id: strawberry.ID) -> AsyncIterator[Ch
 
 
 async def _deliver(
-    context: Context, feeds: events.LocalFeeds, subscriber: events.Subscriber
+    context: Context, feeds: LocalFeeds, subscriber: Subscriber
 ) -> AsyncGenerator[ChatMessageType, None]:
     operation = current_operation.get()
     try:
         while True:
             delivery = await subscriber.get()
-            if isinstance(delivery, events.Ended) or subscriber.overflowed:
+            if isinstance(delivery, Ended) or subscriber.overflowed:
                 return
             viewer = delivery.viewers.get(subscriber.token_hash)
             if viewer is None:
                 # The token was revoked: this connection is signed out from now on.
                 context.viewer = None
                 raise Unauthenticated("Your session has ended. Sign in again.")
-            if not viewer.can_view:
+            if not access.can_see_project(viewer, delivery.project):
                 raise NotFound("Project not found.")
-            # The WebSocket Context lives as long as the connection: give each delivery
-            # fresh loaders (primed with the rows the feed already read), never older ones.
-            context.loaders = _loaders(delivery)
+            shared = shared_results(delivery)
+            # The WebSocket Context lives as long as the connection: each delivery brings
+            # fresh loaders, primed with the rows the feed already read.
+            context.loaders = shared.loaders
             for message in delivery.messages:
-                event = ChatMessageType.build(message, viewer.user)
+                event = ChatMessageType.build(message, viewer)
                 if operation is None:
                     yield event
                     continue
-                results: dict[tuple[int, int, str], asyncio.Future[str | None]]
-                results = delivery.shared.setdefault("results", {})
-                key = (message.id, viewer.user.id, operation.key)
-                shared = results.get(key)
-                if shared is None:
+                key = (message.id, viewer.id, operation.key)
+                pending = shared.claim(key)
+                if pending is None:
                     # First of its kind: execute, and hand the encoded result over.
-                    shared = results[key] = asyncio.get_running_loop().create_future()
-                    operation.handler.captures[operation.id] = shared
-                    try:
+                    with operation.capturing(shared.produced(key)):
                         yield event
-                    finally:
-                        operation.handler.captures.pop(operation.id, None)
-                        if not shared.done():
-                            shared.set_result(None)  # no result: the others execute alone
                     continue
                 # Shielded: cancelling this subscriber must not cancel the others' wait.
-                payload = await asyncio.shield(shared)
+                payload = await asyncio.shield(pending)
                 if payload is None:
                     yield event
                 else:
-                    await operation.handler.send_encoded_next(operation.id, payload)
+                    await operation.send_shared(payload)
     finally:
         feeds.unsubscribe(subscriber)
-
-
-def _loaders(delivery: events.Delivery) -> Loaders:
-    """One set per delivery, shared by its subscribers: same rows, read at the same moment."""
-    loaders = delivery.shared.get("loaders")
-    if loaders is None:
-        loaders = Loaders()
-        loaders.project_by_id.prime(delivery.project.id, delivery.project)
-        loaders.user_by_id.prime_many(dict(delivery.users))
-        loaders.milestone_by_id.prime_many(dict(delivery.milestones))
-        delivery.shared["loaders"] = loaders
-    return loaders
 
 
 def _closer(websocket: WebSocket) -> Callable[[], None]:

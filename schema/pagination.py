@@ -6,8 +6,8 @@ from typing import Any
 
 from strawberry.types.unset import UnsetType
 
+from schema.ids import from_cursor
 from services.errors import BadUserInput
-from services.ids import from_cursor
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 20

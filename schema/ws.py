@@ -1,10 +1,18 @@
-"""graphql-transport-ws with shared results: subscribers of one event that sent the same
-document for the same viewer get one execution, sent to each under its own operation id."""
+"""graphql-transport-ws with shared results.
+
+Subscribers of one chat event that sent the same document for the same viewer get one
+execution: the first executes through strawberry as usual, and its encoded `next` payload is
+handed to the others, which send it under their own operation id. `SharedResults` owns that
+state for one delivery; `SharedResultsWSHandler` intercepts the payload to hand over.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -17,15 +25,73 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message
 
+from infra.feeds import Delivery
 from schema.context import Context
+from schema.dataloaders import Loaders
+
+# (chat message id, viewer id, operation key): what decides one subscriber's result.
+ResultKey = tuple[int, int, str]
+
+
+class SharedResults:
+    """What the subscribers of one delivery share: loaders primed with the rows the feed
+    read, and one encoded result per (message, viewer, document)."""
+
+    __slots__ = ("_results", "loaders")
+
+    def __init__(self, delivery: Delivery) -> None:
+        # One set per delivery: same rows, read at the same moment, never older ones.
+        self.loaders = Loaders()
+        self.loaders.project_by_id.prime(delivery.project.id, delivery.project)
+        self.loaders.user_by_id.prime_many(dict(delivery.users))
+        self.loaders.milestone_by_id.prime_many(dict(delivery.milestones))
+        self._results: dict[ResultKey, asyncio.Future[str | None]] = {}
+
+    def claim(self, key: ResultKey) -> asyncio.Future[str | None] | None:
+        """The result another subscriber is producing for `key`, or None when the caller is
+        the first and must execute (its result then goes to the future `claim` created)."""
+        result = self._results.get(key)
+        if result is None:
+            self._results[key] = asyncio.get_running_loop().create_future()
+        return result
+
+    def produced(self, key: ResultKey) -> asyncio.Future[str | None]:
+        return self._results[key]
+
+
+# Lives exactly as long as its delivery: when the last subscriber has read it, it goes.
+_shared: weakref.WeakKeyDictionary[Delivery, SharedResults] = weakref.WeakKeyDictionary()
+
+
+def shared_results(delivery: Delivery) -> SharedResults:
+    shared = _shared.get(delivery)
+    if shared is None:
+        shared = _shared[delivery] = SharedResults(delivery)
+    return shared
 
 
 @dataclass(frozen=True, slots=True)
 class RunningOperation:
+    """One subscription operation on one connection."""
+
     handler: SharedResultsWSHandler
     id: str
     # The document, operation name and variables: what, with the viewer, decides the result.
     key: str
+
+    @contextmanager
+    def capturing(self, result: asyncio.Future[str | None]) -> Iterator[None]:
+        """Hand the next `next` payload this operation sends to `result` (None if none)."""
+        self.handler.captures[self.id] = result
+        try:
+            yield
+        finally:
+            self.handler.captures.pop(self.id, None)
+            if not result.done():
+                result.set_result(None)  # no result: the others execute alone
+
+    async def send_shared(self, payload: str) -> None:
+        await self.handler.send_encoded_next(self.id, payload)
 
 
 # Set in each operation's task, so the subscription's generator knows where it is sending.

@@ -11,13 +11,13 @@ from typing import TypeVar
 from tortoise.expressions import Q
 
 from models import ChatMessage, Milestone, Project, Role, User
+from schema.ids import pk_of
 from services.errors import NotFound
-from services.ids import pk_of
 
 ItemT = TypeVar("ItemT", Milestone, ChatMessage)
 
 
-def can_view_project(viewer: User, project: Project) -> bool:
+def can_see_project(viewer: User, project: Project) -> bool:
     return viewer.role == Role.ADMIN or project.is_member(viewer.id)
 
 
@@ -30,7 +30,7 @@ def can_administer(viewer: User) -> bool:
 
 
 def can_post_to_chat(viewer: User, project: Project) -> bool:
-    return can_view_project(viewer, project)
+    return can_see_project(viewer, project)
 
 
 def can_create_projects(viewer: User) -> bool:
@@ -49,7 +49,7 @@ async def visible_project(viewer: User, project_id: str) -> Project:
     """The project behind a global ID, if the viewer may know it exists."""
     pk = pk_of(project_id, "Project")
     project = await Project.get_or_none(id=pk) if pk else None
-    if project is None or not can_view_project(viewer, project):
+    if project is None or not can_see_project(viewer, project):
         raise NotFound("Project not found.")
     return project
 
@@ -58,7 +58,7 @@ async def _visible_item(model: type[ItemT], type_name: str, viewer: User, global
     """A row of a project behind a global ID (its project loaded), if the viewer may see it."""
     pk = pk_of(global_id, type_name)
     item = await model.get_or_none(id=pk).select_related("project") if pk else None
-    if item is None or not can_view_project(viewer, item.project):  # type: ignore[attr-defined]
+    if item is None or not can_see_project(viewer, item.project):  # type: ignore[attr-defined]
         raise NotFound(f"{type_name} not found.")
     return item
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
 
-from models import AccessToken, Role, User
+from infra.rate_limit import AttemptLimiter
+from models import AccessToken, Role, User, hash_token
 from services.errors import RateLimited, UserInputError
-from services.rate_limit import AttemptLimiter
 from services.validation import Checker
 
 # Argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): strong against
@@ -24,10 +23,6 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 # Ten wrong passwords for one address within fifteen minutes pause its log-ins.
 login_failures = AttemptLimiter(max_attempts=10, window=15 * 60)
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 async def hash_password(password: str) -> str:
@@ -44,7 +39,7 @@ async def _verify_password(password_hash: str, password: str) -> bool:
 
 async def issue_token(user: User) -> str:
     token = secrets.token_urlsafe(32)
-    await AccessToken.create(user=user, token_hash=token_hash(token))
+    await AccessToken.create(user=user, token_hash=hash_token(token))
     return token
 
 
@@ -52,7 +47,7 @@ async def user_for_token(token: str) -> User | None:
     """The user a bearer token belongs to, or None when unknown or revoked."""
     if not token or len(token) > 200:
         return None
-    row = await AccessToken.filter(token_hash=token_hash(token)).select_related("user").first()
+    row = await AccessToken.filter(token_hash=hash_token(token)).select_related("user").first()
     return row.user if row else None
 
 
@@ -65,7 +60,7 @@ def bearer_token(header: str | None) -> str:
 
 
 async def revoke_token(token: str) -> bool:
-    return await AccessToken.filter(token_hash=token_hash(token)).delete() > 0
+    return await AccessToken.filter(token_hash=hash_token(token)).delete() > 0
 
 
 async def create_user(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from infra.unit_of_work import atomic
 from models import ChatMessage, User
 from services import notifications
-from services.unit_of_work import atomic
 from services.validation import Checker
 
 BODY_MAX = 4000

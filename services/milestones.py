@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from infra.unit_of_work import UnitOfWork, atomic
 from models import Milestone, Project, User
 from services import notifications
 from services.errors import UserInputError
-from services.unit_of_work import UnitOfWork, atomic
 from services.validation import Checker
 
 TITLE_MAX = 120

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from infra.outbox import enqueue
+from infra.unit_of_work import UnitOfWork
 from mailers import milestone_mailer
 from mailers.render import RenderedEmail
 from models import ChatEventKind, ChatMessage, Milestone, Project, User
-from services.outbox import enqueue
-from services.unit_of_work import UnitOfWork
 
 FIELD_LABELS = {"title": "Title", "description": "Description", "dueDate": "Due date"}
 

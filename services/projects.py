@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from infra.unit_of_work import atomic
 from models import Project, Role, User
+from schema.ids import pk_of
 from services import notifications
 from services.errors import UserInputError
-from services.ids import pk_of
-from services.unit_of_work import atomic
 from services.validation import Checker
 
 

@@ -1,6 +1,6 @@
 """The "add your milestones" reminder: once per project, decided when the delay runs out.
 
-The delivery worker calls `queue_due_reminders` periodically. Each due project is claimed by
+The delivery worker runs `queue_due_reminders` as a chore (see `chore`). Each due project is claimed by
 a conditional UPDATE of `milestone_reminder_queued_at` in the same transaction that queues
 the e-mail, so however many workers run, and however often they restart, one wins, once.
 """
@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from functools import partial
 
 from tortoise.transactions import in_transaction
 
+from infra.mail_worker import Chore
+from infra.outbox import enqueue
 from mailers import milestone_mailer
 from models import Milestone, Project
-from services.outbox import enqueue
+from settings import Settings
 
 logger = logging.getLogger("milestones.mail")
 
@@ -67,3 +70,11 @@ async def queue_due_reminders(delay_seconds: float, *, now: dt.datetime | None =
     for project_id in due:
         queued += await _remind(int(project_id), now)  # type: ignore[call-overload]
     return queued
+
+
+def chore(settings: Settings) -> Chore:
+    """The reminder pass, run by the delivery worker every MILESTONE_REMINDER_CHECK_SECONDS."""
+    return Chore(
+        settings.milestone_reminder_check_seconds,
+        partial(queue_due_reminders, settings.milestone_reminder_delay_seconds),
+    )

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from models import OutboxEmail
-from services.ids import pk_of
+from schema.ids import pk_of
 from tests.support import PASSWORD, Account, Api, RunningServer, Team, future, make_team
 
 ACTORS = ["anonymous", "outsider", "client", "freelancer", "admin"]

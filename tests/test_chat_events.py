@@ -23,9 +23,10 @@ from starlette.routing import WebSocketRoute
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from infra import events
+from infra.feeds import Delivery, Ended, LocalFeeds
+from schema.ids import from_global_id
 from schema.view import GraphQLApp
-from services import events
-from services.ids import from_global_id
 from tests.support import Api, RunningServer, free_port, future, make_team
 
 CHAT_EVENTS = """subscription($id: ID!) { chatEvents(projectId: $id) {
@@ -435,7 +436,7 @@ async def test_a_slow_subscriber_is_cut_off_not_buffered(api: Api, server: Runni
     """The hub's side: a full queue detaches the subscriber and tells it why."""
     team = await make_team(api)
     project_pk = pk(team.project_id)
-    feeds = events.LocalFeeds(queue_size=2)
+    feeds = LocalFeeds(queue_size=2)
     cut_off: list[bool] = []
     slow = await feeds.subscribe(int(project_pk), team.client.token, lambda: cut_off.append(True))
     fast = await feeds.subscribe(int(project_pk), team.freelancer.token)
@@ -445,7 +446,7 @@ async def test_a_slow_subscriber_is_cut_off_not_buffered(api: Api, server: Runni
             message = (await api.data(SEND, body, team.client.token))["sendChatMessage"]["message"]
             feeds.notify(int(project_pk), pk(message["id"]))
             got = await asyncio.wait_for(fast.get(), 5)
-            assert isinstance(got, events.Delivery)
+            assert isinstance(got, Delivery)
             assert [m.body for m in got.messages] == [f"n{i}"]
         assert cut_off == [True] and slow.overflowed
         assert slow.pending == 2  # bounded: nothing was added after it filled
@@ -455,10 +456,10 @@ async def test_a_slow_subscriber_is_cut_off_not_buffered(api: Api, server: Runni
 
 async def test_hub_close_completes_subscribers(api: Api) -> None:
     team = await make_team(api)
-    feeds = events.LocalFeeds()
+    feeds = LocalFeeds()
     subscriber = await feeds.subscribe(pk(team.project_id), team.client.token)
     await feeds.close()
-    assert isinstance(await asyncio.wait_for(subscriber.get(), 1), events.Ended)
+    assert isinstance(await asyncio.wait_for(subscriber.get(), 1), Ended)
 
 
 async def test_burst_from_both_mutation_kinds_keeps_per_subscriber_order(

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
-from services import events
-from services.redis_hub import CHANNEL, RedisHub
+from infra.feeds import Delivery, Subscriber
+from infra.redis_hub import CHANNEL, RedisHub
 from tests.support import Api, RunningServer, free_port, make_team
 from tests.test_chat_events import WsClient, pk
 from tests.test_chat_events_multiprocess import (
@@ -107,9 +107,9 @@ async def until(condition: object, within: float = 10) -> None:
         await asyncio.sleep(0.05)
 
 
-async def delivered(subscriber: events.Subscriber, within: float = 10) -> list[str]:
+async def delivered(subscriber: Subscriber, within: float = 10) -> list[str]:
     item = await asyncio.wait_for(subscriber.get(), within)
-    assert isinstance(item, events.Delivery)
+    assert isinstance(item, Delivery)
     return [m.body for m in item.messages]
 
 

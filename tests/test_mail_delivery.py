@@ -26,8 +26,9 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
+from infra.mail_worker import running_worker
 from models import EmailStatus, OutboxEmail
-from services.mail_worker import running_worker
+from server import mail_worker
 from settings import Settings
 from tests.support import Api, RunningServer, free_port, future, make_team
 
@@ -152,7 +153,7 @@ async def worker_process(settings: Settings) -> AsyncIterator[WorkerProcess]:
 async def drain_backlog(server: RunningServer) -> None:
     """Deliver what earlier tests queued, so that only this test's e-mails are due."""
     with smtp_server(Sink()) as controller:
-        async with running_worker(worker_settings(server, controller.port)):
+        async with running_worker(mail_worker(worker_settings(server, controller.port))):
             await eventually(lambda: _none_pending(), within=30)
 
 
@@ -189,7 +190,7 @@ async def test_email_arrives_with_recipient_subject_and_both_parts(
     sink = Sink()
     with smtp_server(sink) as controller:
         settings = worker_settings(server, controller.port)
-        async with running_worker(settings):
+        async with running_worker(mail_worker(settings)):
             await eventually(lambda: all_sent(team.client.email, 1))
 
     [row] = await rows_to(team.client.email)
@@ -225,7 +226,7 @@ async def test_outage_then_recovery_delivers_each_email_exactly_once(
     port = free_port()  # nothing listens here yet: connections are refused
     settings = worker_settings(server, port)
     sink = Sink()
-    async with running_worker(settings):
+    async with running_worker(mail_worker(settings)):
         for i in range(5):
             added = await api.add_milestone(team.freelancer, team.project_id, f"Step {i}")
             assert added["errors"] == []
@@ -261,7 +262,7 @@ async def test_permanent_rejection_fails_after_bounded_attempts(
     sink = Sink(reject=[team.client.email])
     with smtp_server(sink) as controller:
         settings = worker_settings(server, controller.port)
-        async with running_worker(settings):
+        async with running_worker(mail_worker(settings)):
 
             async def failed() -> bool:
                 rows = await rows_to(team.client.email)
@@ -326,7 +327,7 @@ async def test_email_of_a_killed_worker_is_retried_after_its_lease(
     # Deliver the unlock e-mail first, so the hung send below is the milestone's.
     sink = Sink()
     with smtp_server(sink) as controller:
-        async with running_worker(worker_settings(server, controller.port)):
+        async with running_worker(mail_worker(worker_settings(server, controller.port))):
             await eventually(lambda: all_sent(team.freelancer.email, 1))
     assert (await api.add_milestone(team.freelancer, team.project_id, "Draft"))["errors"] == []
 
@@ -350,7 +351,7 @@ async def test_email_of_a_killed_worker_is_retried_after_its_lease(
         [row] = await rows_to(team.client.email)
         assert row.status == EmailStatus.PENDING and row.attempts == 1
 
-        async with running_worker(settings):
+        async with running_worker(mail_worker(settings)):
             await eventually(lambda: all_sent(team.client.email, 1))
 
     [row] = await rows_to(team.client.email)

@@ -8,9 +8,10 @@ import email
 from email.policy import default
 from pathlib import Path
 
+from infra.mail_worker import running_worker
 from mailers.transport import build_message
 from models import OutboxEmail
-from services.mail_worker import running_worker
+from server import mail_worker
 from tests.support import Api, RunningServer, future, make_team
 from tests.test_mail_delivery import all_sent, eventually, rows_to, worker_settings
 
@@ -28,7 +29,7 @@ async def test_file_backend_writes_one_readable_eml_per_email(
         added = await api.add_milestone(team.freelancer, team.project_id, title, future(7))
         assert added["errors"] == []
     settings = dataclasses.replace(worker_settings(server, 0), smtp_host="", mail_dir=tmp_path)
-    async with running_worker(settings):
+    async with running_worker(mail_worker(settings)):
         await eventually(lambda: all_sent(team.client.email, 2))
         await eventually(lambda: all_sent(team.freelancer.email, 1))
 

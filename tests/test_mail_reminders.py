@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+from infra.mail_worker import running_worker
 from models import OutboxEmail, Project
-from services.ids import pk_of
-from services.mail_worker import running_worker
+from schema.ids import pk_of
+from server import mail_worker
 from tests.support import Api, RunningServer, make_team
 from tests.test_mail_delivery import Sink, all_sent, eventually, smtp_server, worker_settings
 
@@ -31,13 +32,13 @@ async def test_reminder_once_after_the_delay_and_never_again(
     with smtp_server(sink) as controller:
         settings = worker_settings(server, controller.port, milestone_reminder_delay_seconds=DELAY)
         # Two workers at once, as with two processes: only one can claim the reminder.
-        async with running_worker(settings), running_worker(settings):
+        async with running_worker(mail_worker(settings)), running_worker(mail_worker(settings)):
             await eventually(lambda: all_sent(idle.freelancer.email, 2))  # unlock + reminder
             await eventually(lambda: all_sent(busy.freelancer.email, 1))  # unlock only
             await asyncio.sleep(5 * settings.milestone_reminder_check_seconds)
         assert len(await reminders_of(idle.project_id)) == 1
         # A restart: a new worker finds the reminder settled and sends nothing more.
-        async with running_worker(settings):
+        async with running_worker(mail_worker(settings)):
             await asyncio.sleep(5 * settings.milestone_reminder_check_seconds)
 
     [reminder] = await reminders_of(idle.project_id)
@@ -61,7 +62,7 @@ async def test_no_reminder_before_the_delay(api: Api, server: RunningServer) -> 
     sink = Sink()
     with smtp_server(sink) as controller:
         settings = worker_settings(server, controller.port, milestone_reminder_delay_seconds=60)
-        async with running_worker(settings):
+        async with running_worker(mail_worker(settings)):
             await eventually(lambda: all_sent(team.freelancer.email, 1))
             await asyncio.sleep(5 * settings.milestone_reminder_check_seconds)
     assert await reminders_of(team.project_id) == []
@@ -75,7 +76,7 @@ async def test_no_reminder_for_a_locked_project(api: Api, server: RunningServer)
     sink = Sink()
     with smtp_server(sink) as controller:
         settings = worker_settings(server, controller.port, milestone_reminder_delay_seconds=DELAY)
-        async with running_worker(settings):
+        async with running_worker(mail_worker(settings)):
             await asyncio.sleep(5 * settings.milestone_reminder_check_seconds)
     assert await reminders_of(team.project_id) == []
     assert sink.to(team.freelancer.email) == []

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from models import Milestone, OutboxEmail
-from services.ids import pk_of
+from schema.ids import pk_of
 from tests.support import Api, Team, future, make_team
 
 PROJECT = """query($id: ID!) { project(id: $id) {

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from schema.context import Info
+from schema.ids import pk_of
 from schema.inputs import SendChatMessageInput
 from schema.payloads import ChatMessagePayload
 from schema.types.chat import ChatMessageType
 from schema.types.common import user_errors
 from services import chat
 from services.errors import UserInputError
-from services.ids import pk_of
 
 
 async def send_chat_message(info: Info, input: SendChatMessageInput) -> ChatMessagePayload | None:

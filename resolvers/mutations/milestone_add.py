@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from schema.context import Info
+from schema.ids import pk_of
 from schema.inputs import AddMilestoneInput
 from schema.payloads import MilestonePayload
 from schema.types.common import user_errors
 from services import milestones
 from services.errors import UserInputError
-from services.ids import pk_of
 
 
 async def add_milestone(info: Info, input: AddMilestoneInput) -> MilestonePayload | None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from schema.context import Info
+from schema.ids import pk_of
 from schema.inputs import ProjectRefInput
 from schema.payloads import ProjectPayload
 from schema.types.project import ProjectType
 from services import projects
-from services.ids import pk_of
 
 
 async def record_initial_payment(info: Info, input: ProjectRefInput) -> ProjectPayload | None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from schema.context import Info
+from schema.ids import pk_of
 from schema.inputs import ProjectRefInput
 from schema.payloads import ProjectPayload
 from schema.types.common import user_errors
 from schema.types.project import ProjectType
 from services import projects
 from services.errors import UserInputError
-from services.ids import pk_of
 
 
 async def unlock_milestones(info: Info, input: ProjectRefInput) -> ProjectPayload | None:

@@ -10,10 +10,10 @@ import strawberry
 
 from models import ChatMessage, User
 from schema.context import Info
+from schema.ids import to_cursor, to_global_id
 from schema.types.common import ChatEventKind, Node, PageInfo
 from schema.types.milestone import MilestoneType
 from schema.types.user import UserType, load_user
-from services.ids import to_cursor, to_global_id
 from services.validation import today_utc
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ import strawberry
 
 from models import EmailStatus as EmailStatusModel
 from models import OutboxEmail
-from services.ids import to_global_id
+from schema.ids import to_global_id
 
 if TYPE_CHECKING:  # strawberry.enum returns the class it registers
     EmailStatus = EmailStatusModel

@@ -9,9 +9,9 @@ import strawberry
 
 from models import Milestone, User
 from schema.context import Info
+from schema.ids import to_global_id
 from schema.types.common import Node
 from schema.types.user import UserType, load_user
-from services.ids import to_global_id
 
 if TYPE_CHECKING:
     from schema.types.project import ProjectType

@@ -8,6 +8,7 @@ import strawberry
 
 from models import Project, User
 from schema.context import Info
+from schema.ids import to_global_id
 from schema.pagination import chat_page_args
 from schema.types.chat import ChatMessageConnection
 from schema.types.common import Node, PageInfo
@@ -15,7 +16,6 @@ from schema.types.milestone import MilestoneType
 from schema.types.user import UserType
 from services import chat
 from services.access import can_edit_milestones
-from services.ids import to_global_id
 from services.schedule import schedule_warnings
 from services.validation import today_utc
 

@@ -6,9 +6,9 @@ import strawberry
 
 from models import Project, Role, User
 from schema.context import Info
+from schema.ids import to_global_id
 from schema.types.common import Node
 from schema.types.common import Role as RoleEnum
-from services.ids import to_global_id
 
 
 @strawberry.type(

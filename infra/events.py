@@ -1,27 +1,26 @@
 """Chat event fan-out: the one place events are published, after their transaction commits.
 
-The wire carries only (project id, chat message id); each process's `services.feeds` load
-the rows themselves. Which hub moves notifications between processes is chosen at start-up:
-`InProcessHub` (default) or `services.redis_hub.RedisHub` (REDIS_URL).
+The wire carries only (project id, chat message id); each process's `infra.feeds` load
+the rows themselves. Which hub moves notifications between processes is chosen at start-up
+by `server.py`: `InProcessHub` (default) or `infra.redis_hub.RedisHub` (REDIS_URL).
 """
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Protocol
 
-from services.feeds import Delivery, Ended, LocalFeeds, Subscriber
-
-__all__ = ["Delivery", "Ended", "LocalFeeds", "Subscriber", "feeds", "hub", "publish"]
+from infra.feeds import LocalFeeds
 
 logger = logging.getLogger("milestones.events")
 
 
 class EventHub(Protocol):
     """Moves (project id, chat message id) notifications to every process's feeds."""
+
+    feeds: LocalFeeds
 
     async def start(self) -> None: ...
 
@@ -46,15 +45,7 @@ class InProcessHub:
         self.feeds.notify(project_id, message_id)
 
 
-class _HubWithFeeds(EventHub, Protocol):
-    feeds: LocalFeeds
-
-
-_hub: _HubWithFeeds = InProcessHub()
-
-
-def hub() -> _HubWithFeeds:
-    return _hub
+_hub: EventHub = InProcessHub()
 
 
 def feeds() -> LocalFeeds:
@@ -62,27 +53,8 @@ def feeds() -> LocalFeeds:
     return _hub.feeds
 
 
-# Allocations between young collections (CPython's default is 700).
-GC_GEN0_THRESHOLD = 50_000
-
-
-def tune_garbage_collector() -> None:
-    """Keep the collector from stalling fan-out to thousands of long-lived subscriptions.
-
-    Every open subscription keeps a few hundred objects alive (socket protocol, tasks,
-    generators). Sending one event to thousands of them allocates so much that CPython's
-    default thresholds run collections over that whole heap many times per event: measured,
-    that tripled the p99 delivery latency (docs/performance.md). Freezing what start-up
-    allocated and collecting the young generation less often keeps the collector (needed for
-    cycles) without those stalls.
-    """
-    gc.freeze()
-    _, gen1, gen2 = gc.get_threshold()
-    gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
-
-
 @asynccontextmanager
-async def running_hub(new_hub: _HubWithFeeds) -> AsyncIterator[_HubWithFeeds]:
+async def running_hub(new_hub: EventHub) -> AsyncIterator[EventHub]:
     """Install `new_hub` as this process's hub for the duration of the block."""
     global _hub
     previous = _hub
@@ -93,15 +65,6 @@ async def running_hub(new_hub: _HubWithFeeds) -> AsyncIterator[_HubWithFeeds]:
     finally:
         _hub = previous
         await new_hub.close()
-
-
-def hub_for(redis_url: str) -> _HubWithFeeds:
-    """The hub the settings ask for: Redis pub/sub with REDIS_URL, else in-process."""
-    if redis_url:
-        from services.redis_hub import RedisHub
-
-        return RedisHub(redis_url)
-    return InProcessHub()
 
 
 async def publish(project_id: int, message_id: int) -> None:

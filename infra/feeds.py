@@ -4,7 +4,7 @@ A notification means "project P has committed chat messages up to at least id N"
 never trusts it for content: it loads every row with an id above the last one it delivered,
 in id order, so a lost, duplicated or reordered notification can delay an event but never
 skip, repeat or reorder one. That relies on chat ids being assigned in commit order within a
-project (see services.unit_of_work).
+project (see infra.unit_of_work).
 
 Each feed does its database work once per batch for all of this process's subscribers of the
 project (the rows, the project, every subscriber's token) and hands the same `Delivery` to
@@ -19,11 +19,8 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
-from models import AccessToken, ChatMessage, Milestone, Project, User
-from services.access import can_view_project
-from services.auth import token_hash
+from models import AccessToken, ChatMessage, Milestone, Project, User, hash_token
 
 logger = logging.getLogger("milestones.events")
 
@@ -37,26 +34,22 @@ BATCH_SIZE = 200
 _TOKEN_CHUNK = 500
 
 
-@dataclass(frozen=True, slots=True)
-class Viewer:
-    """Who a token belongs to right now, read in the batch that validated every token."""
-
-    user: User
-    can_view: bool
-
-
-@dataclass(slots=True)
+@dataclass(eq=False, slots=True, weakref_slot=True)
 class Delivery:
-    """One batch of a project's new chat messages, loaded once, shared by all subscribers."""
+    """One batch of a project's new chat messages, loaded once, shared by all subscribers.
+
+    Weakly referenceable, so that what the GraphQL layer derives from a delivery once for
+    all its subscribers lives exactly as long as the delivery.
+    """
 
     project: Project
     messages: list[ChatMessage]
-    # Keyed by token hash; a hash missing here is a revoked (logged out) token.
-    viewers: dict[str, Viewer]
+    # The user behind each subscriber's token, read in the same batch; a hash missing here
+    # is a revoked (logged out) token. Whether that user may still see the project is an
+    # access rule, checked by the subscriber.
+    viewers: dict[str, User]
     users: dict[int, User]
     milestones: dict[int, Milestone]
-    # What the GraphQL layer builds once per delivery for all subscribers (primed loaders).
-    shared: dict[str, Any] = field(default_factory=dict)
 
 
 class Ended:
@@ -190,7 +183,7 @@ class ProjectFeed:
             # committed after it joined), once its token has been checked as well.
             while late := self.subscribers - audience:
                 hashes = {s.token_hash for s in late}
-                delivery.viewers.update(await _viewers(hashes, delivery.project))
+                delivery.viewers.update(await _viewers(hashes))
                 audience |= late
             self.last_id = rows[-1].id
             for subscriber in audience:
@@ -212,18 +205,18 @@ class ProjectFeed:
         milestones = (
             {m.id: m for m in await Milestone.filter(id__in=milestone_ids)} if milestone_ids else {}
         )
-        viewers = await _viewers(token_hashes, project)
+        viewers = await _viewers(token_hashes)
         return Delivery(project, rows, viewers, users, milestones)
 
 
-async def _viewers(hashes: Iterable[str], project: Project) -> dict[str, Viewer]:
+async def _viewers(hashes: Iterable[str]) -> dict[str, User]:
     """Re-validate every subscriber's token in one query per chunk: logOut stops delivery."""
     pending = list(hashes)
-    viewers: dict[str, Viewer] = {}
+    viewers: dict[str, User] = {}
     for start in range(0, len(pending), _TOKEN_CHUNK):
         chunk = pending[start : start + _TOKEN_CHUNK]
         for row in await AccessToken.filter(token_hash__in=chunk).select_related("user"):
-            viewers[row.token_hash] = Viewer(row.user, can_view_project(row.user, project))
+            viewers[row.token_hash] = row.user
     return viewers
 
 
@@ -255,7 +248,7 @@ class LocalFeeds:
         """Join the project's feed; every row committed after this returns will be queued."""
         if self._closed:
             raise RuntimeError("event hub is closed")
-        subscriber = Subscriber(project_id, token_hash(token), self.queue_size, on_overflow)
+        subscriber = Subscriber(project_id, hash_token(token), self.queue_size, on_overflow)
         feed = self._feeds.get(project_id)
         if feed is None:
             feed = self._feeds[project_id] = ProjectFeed(project_id)

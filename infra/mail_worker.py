@@ -23,14 +23,14 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from tortoise.expressions import F, Q
 
 from mailers.transport import DeliveryError, Transport, build_message, make_transport
 from models import EmailStatus, OutboxEmail
-from services import reminders
 from settings import Settings
 
 logger = logging.getLogger("milestones.mail")
@@ -65,6 +65,14 @@ def _due() -> Q:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Chore:
+    """Periodic work the worker does between deliveries, e.g. queueing due reminders."""
+
+    every_seconds: float
+    run: Callable[[], Awaitable[object]]
+
+
 class MailWorker:
     """One delivery worker; any number may run against one database."""
 
@@ -72,10 +80,12 @@ class MailWorker:
         self,
         settings: Settings,
         *,
+        chores: Sequence[Chore] = (),
         transport: Transport | None = None,
         worker_id: str | None = None,
     ) -> None:
         self.settings = settings
+        self.chores = tuple(chores)
         self.transport = transport or make_transport(settings)
         self.worker_id = (
             worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -87,18 +97,19 @@ class MailWorker:
         self._stopping.set()
 
     async def run(self) -> None:
-        """Deliver and queue reminders until `stop` (or cancellation)."""
+        """Deliver e-mails and run the chores until `stop` (or cancellation)."""
         s = self.settings
         loop = asyncio.get_running_loop()
-        next_reminders = loop.time()
+        next_runs = [loop.time()] * len(self.chores)
         logger.info("mail worker %s started (%s)", self.worker_id, s.smtp_host or s.mail_dir)
         try:
             while not self._stopping.is_set():
                 busy = False
                 try:
-                    if loop.time() >= next_reminders:
-                        await reminders.queue_due_reminders(s.milestone_reminder_delay_seconds)
-                        next_reminders = loop.time() + s.milestone_reminder_check_seconds
+                    for index, chore in enumerate(self.chores):
+                        if loop.time() >= next_runs[index]:
+                            await chore.run()
+                            next_runs[index] = loop.time() + chore.every_seconds
                     busy = await self.deliver_due() >= s.mail_batch_size
                 except Exception:
                     # E.g. the database is unreachable: keep the worker alive, try again later.
@@ -234,9 +245,8 @@ class MailWorker:
 
 
 @asynccontextmanager
-async def running_worker(settings: Settings) -> AsyncIterator[MailWorker]:
-    """Run a MailWorker as a task for the duration of the block (the server's lifespan)."""
-    worker = MailWorker(settings)
+async def running_worker(worker: MailWorker) -> AsyncIterator[MailWorker]:
+    """Run `worker` as a task for the duration of the block (the server's lifespan)."""
     task = asyncio.create_task(worker.run(), name="mail-worker")
     try:
         yield worker

@@ -25,7 +25,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from services.events import LocalFeeds
+from infra.feeds import LocalFeeds
 
 logger = logging.getLogger("milestones.redis_hub")
 

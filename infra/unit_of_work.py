@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 from tortoise.transactions import in_transaction
 
+from infra import events
 from models import ChatMessage, Project
-from services import events
 
 
 @dataclass(slots=True)
