@@ -1,6 +1,6 @@
 """Tortoise models of the milestones API."""
 
-from models.chat import ChatEventKind, ChatMessage
+from models.chat import ChatEventKind, ChatMessage, FieldChange
 from models.outbox import EmailStatus, OutboxEmail
 from models.project import Milestone, Project
 from models.user import AccessToken, Role, User, hash_token
@@ -10,6 +10,7 @@ __all__ = [
     "ChatEventKind",
     "ChatMessage",
     "EmailStatus",
+    "FieldChange",
     "Milestone",
     "OutboxEmail",
     "Project",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,34 @@ class ChatEventKind(StrEnum):
     MILESTONE_REOPENED = "MILESTONE_REOPENED"
 
 
+# The edited fields, by their names in the API, with the words people read.
+FIELD_LABELS = {"title": "Title", "description": "Description", "dueDate": "Due date"}
+
+
+@dataclass(frozen=True, slots=True)
+class FieldChange:
+    """One field of a milestone edit: its API name, and its old and new value as text.
+
+    The one shape of a change: stored in `ChatMessage.changes`, served as the GraphQL
+    `FieldChange`, listed in the edit e-mail.
+    """
+
+    field: str
+    old: str
+    new: str
+
+    @property
+    def label(self) -> str:
+        return FIELD_LABELS[self.field]
+
+    def to_json(self) -> dict[str, str]:
+        return {"field": self.field, "from": self.old, "to": self.new}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FieldChange:
+        return cls(str(data["field"]), str(data.get("from") or ""), str(data.get("to") or ""))
+
+
 class ChatMessage(Model):
     """One line of a project chat. Ids grow in commit order within a project."""
 
@@ -42,10 +71,17 @@ class ChatMessage(Model):
     milestone: fields.ForeignKeyNullableRelation[Milestone] = fields.ForeignKeyField(
         "models.Milestone", related_name=False, null=True, on_delete=fields.SET_NULL
     )
-    # [{"field": "title", "from": "old", "to": "new"}, ...] for MILESTONE_EDITED.
+    # FieldChange.to_json() of each edited field, for MILESTONE_EDITED.
     changes: Any = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "chat_message"
         indexes = [Index(fields=["project_id", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.body}"
+
+    @property
+    def field_changes(self) -> list[FieldChange]:
+        return [FieldChange.from_json(change) for change in self.changes or ()]

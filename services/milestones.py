@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from infra.unit_of_work import UnitOfWork, atomic
-from models import Milestone, Project, User
+from models import FieldChange, Milestone, Project, User
 from services import notifications
 from services.errors import UserInputError
 from services.validation import Checker
@@ -85,8 +85,8 @@ async def edit_milestone(
             "description": milestone.description,
             "dueDate": milestone.due_date,
         }
-        changes: list[dict[str, str | None]] = [
-            {"field": field, "from": _text(old[field]), "to": _text(new[field])}
+        changes = [
+            FieldChange(field, _text(old[field]), _text(new[field]))
             for field in ("title", "description", "dueDate")
             if new[field] != old[field]
         ]

@@ -13,9 +13,7 @@ from infra.outbox import enqueue
 from infra.unit_of_work import UnitOfWork
 from mailers import milestone_mailer
 from mailers.render import RenderedEmail
-from models import ChatEventKind, ChatMessage, Milestone, Project, User
-
-FIELD_LABELS = {"title": "Title", "description": "Description", "dueDate": "Due date"}
+from models import ChatEventKind, ChatMessage, FieldChange, Milestone, Project, User
 
 
 async def _post(
@@ -26,7 +24,7 @@ async def _post(
     *,
     actor: User,
     milestone: Milestone | None = None,
-    changes: Sequence[dict[str, str | None]] = (),
+    changes: Sequence[FieldChange] = (),
 ) -> ChatMessage:
     message = await ChatMessage.create(
         project_id=project.id,
@@ -35,7 +33,7 @@ async def _post(
         author=None,
         actor=actor,
         milestone=milestone,
-        changes=list(changes),
+        changes=[change.to_json() for change in changes],
     )
     work.posted.append(message)
     return message
@@ -113,14 +111,14 @@ async def milestone_edited(
     project: Project,
     milestone: Milestone,
     actor: User,
-    changes: Sequence[dict[str, str | None]],
+    changes: Sequence[FieldChange],
 ) -> None:
-    renamed = next((c for c in changes if c["field"] == "title"), None)
+    renamed = next((c for c in changes if c.field == "title"), None)
     if renamed:
-        body = f"{actor.name} edited the milestone “{renamed['from']}” (now “{milestone.title}”)."
+        body = f"{actor.name} edited the milestone “{renamed.old}” (now “{milestone.title}”)."
     else:
         body = f"{actor.name} edited the milestone “{milestone.title}”."
-    changed = ", ".join(FIELD_LABELS[c["field"] or ""].lower() for c in changes)
+    changed = ", ".join(c.label.lower() for c in changes)
     await _post(
         work,
         project,
@@ -136,9 +134,7 @@ async def milestone_edited(
         milestone,
         actor,
         changes=[
-            milestone_mailer.Change(
-                FIELD_LABELS[c["field"] or ""], c["from"] or "(empty)", c["to"] or "(empty)"
-            )
+            milestone_mailer.Change(c.label, c.old or "(empty)", c.new or "(empty)")
             for c in changes
         ],
     )

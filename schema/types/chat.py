@@ -50,8 +50,7 @@ class ChatMessageType(Node):
             kind=message.kind,
             body=message.body,
             changes=[
-                FieldChange(field=c["field"], from_=c.get("from"), to=c.get("to"))
-                for c in message.changes or ()
+                FieldChange(field=c.field, from_=c.old, to=c.new) for c in message.field_changes
             ],
             created_at=message.created_at,
             model=message,
