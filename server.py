@@ -31,7 +31,7 @@ from models.db import migrate_database, open_database, tortoise_config
 from schema.graphiql import ASSETS_DIR, ASSETS_PATH
 from schema.view import GraphQLApp
 from services import reminders
-from settings import Settings
+from settings import SettingError, Settings
 
 logger = logging.getLogger("milestones")
 
@@ -148,7 +148,12 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("worker", help="run only the e-mail delivery worker")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except SettingError as e:
+        # A misconfiguration is the operator's to fix: say which variable, not where in the code.
+        print(f"error: {e}", file=sys.stderr)
+        return 2
 
     if args.command == "create-admin":
         return asyncio.run(create_admin(settings, args.email, args.password, args.name))

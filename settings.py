@@ -1,74 +1,175 @@
-"""Runtime settings, read once from the environment (see the operating contract)."""
+"""Runtime settings, read once from the environment (see the operating contract).
+
+Each setting is one field of `Settings`: its default, the variable that overrides it and
+the kind of value that variable holds are written there and nowhere else. An unset or
+blank variable leaves the default. A malformed one raises `SettingError` naming the
+variable and what it expects, so a typo stops the server at start instead of surfacing
+later as a worker that never retries or a port that cannot be opened.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
 
 DEFAULT_MAIL_FROM = "Milestones <no-reply@milestones.invalid>"
 
+# The usual port of each SMTP_TLS mode; SMTP_PORT, when unset, follows the mode.
+SMTP_PORTS = {"none": 25, "starttls": 587, "tls": 465}
 
-def _env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default).strip()
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+class SettingError(ValueError):
+    """An environment variable holds a value the server cannot use."""
+
+
+@dataclass(frozen=True, slots=True)
+class Kind(Generic[T]):
+    """How a variable's text becomes a setting's value.
+
+    `convert` raises ValueError on text it cannot use; `expected` completes the sentence
+    "NAME must be ..." of the error that follows.
+    """
+
+    expected: str
+    convert: Callable[[str], T]
+    # Passwords keep their spaces; everything else is trimmed first.
+    strip: bool = True
+
+
+def whole(minimum: int, maximum: int | None = None) -> Kind[int]:
+    """A whole number from `minimum` (up to `maximum`, if given)."""
+
+    def convert(text: str) -> int:
+        value = int(text)
+        if value < minimum or (maximum is not None and value > maximum):
+            raise ValueError(text)
+        return value
+
+    bounds = f"from {minimum} to {maximum}" if maximum is not None else f"of at least {minimum}"
+    return Kind(f"a whole number {bounds}", convert)
+
+
+def seconds(*, zero: bool) -> Kind[float]:
+    """A finite number of seconds, above 0, or 0 too where 0 means "at once"."""
+
+    def convert(text: str) -> float:
+        value = float(text)
+        if not (math.isfinite(value) and (value > 0 or (zero and value == 0))):
+            raise ValueError(text)
+        return value
+
+    return Kind(
+        "a number of seconds, 0 or more" if zero else "a number of seconds above 0", convert
+    )
+
+
+def one_of(*choices: str) -> Kind[str]:
+    """One of `choices`, in any letter case."""
+
+    def convert(text: str) -> str:
+        if text.lower() not in choices:
+            raise ValueError(text)
+        return text.lower()
+
+    return Kind(f"one of {', '.join(choices)}", convert)
+
+
+def _flag(text: str) -> bool:
+    if text.lower() in _TRUE + _FALSE:
+        return text.lower() in _TRUE
+    raise ValueError(text)
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in text.split(",") if item.strip())
+
+
+TEXT = Kind("text", str)
+SECRET = Kind("text", str, strip=False)
+PATH = Kind("a folder path", Path)
+FLAG = Kind("1 or 0 (or true/false, yes/no, on/off)", _flag)
+NAMES = Kind("a comma-separated list", _names)
+PORT = whole(1, 65535)
+
+
+def env(name: str, kind: Kind[Any] = TEXT) -> dict[str, Any]:
+    """The metadata of a field read from the variable `name`."""
+    return {"env": name, "kind": kind}
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the server reads from its environment, with the contract's defaults."""
 
-    database_url: str = "sqlite://db.sqlite3"
-    redis_url: str = ""
-    smtp_host: str = ""
-    smtp_port: int = 25
-    smtp_username: str = ""
-    smtp_password: str = ""
-    smtp_tls: str = "none"
-    smtp_timeout_seconds: float = 30.0
-    mail_from: str = DEFAULT_MAIL_FROM
-    mail_dir: Path = field(default_factory=lambda: Path("mail"))
-    milestone_reminder_delay_seconds: float = 172800.0
-    graphiql: bool = True
-    allowed_origins: tuple[str, ...] = ()
-    run_mail_worker: bool = True
+    database_url: str = field(default="sqlite://db.sqlite3", metadata=env("DATABASE_URL"))
+    redis_url: str = field(default="", metadata=env("REDIS_URL"))
+    smtp_host: str = field(default="", metadata=env("SMTP_HOST"))
+    smtp_port: int = field(default=SMTP_PORTS["none"], metadata=env("SMTP_PORT", PORT))
+    smtp_username: str = field(default="", metadata=env("SMTP_USERNAME"))
+    smtp_password: str = field(default="", metadata=env("SMTP_PASSWORD", SECRET))
+    smtp_tls: str = field(default="none", metadata=env("SMTP_TLS", one_of(*SMTP_PORTS)))
+    smtp_timeout_seconds: float = field(
+        default=30.0, metadata=env("SMTP_TIMEOUT_SECONDS", seconds(zero=False))
+    )
+    mail_from: str = field(default=DEFAULT_MAIL_FROM, metadata=env("MAIL_FROM"))
+    mail_dir: Path = field(default=Path("mail"), metadata=env("MAIL_DIR", PATH))
+    milestone_reminder_delay_seconds: float = field(
+        default=172800.0, metadata=env("MILESTONE_REMINDER_DELAY_SECONDS", seconds(zero=True))
+    )
+    graphiql: bool = field(default=True, metadata=env("GRAPHIQL", FLAG))
+    allowed_origins: tuple[str, ...] = field(default=(), metadata=env("ALLOWED_ORIGINS", NAMES))
+    run_mail_worker: bool = field(default=True, metadata=env("MAIL_WORKER", FLAG))
     # Delivery worker tuning (docs/mail.md); tests shrink these to run fast.
-    mail_poll_seconds: float = 1.0
-    mail_retry_base_seconds: float = 5.0
-    mail_retry_max_seconds: float = 300.0
-    mail_max_rejected_attempts: int = 3
-    mail_lease_seconds: float = 120.0
-    mail_batch_size: int = 50
-    milestone_reminder_check_seconds: float = 60.0
+    mail_poll_seconds: float = field(
+        default=1.0, metadata=env("MAIL_POLL_SECONDS", seconds(zero=False))
+    )
+    mail_retry_base_seconds: float = field(
+        default=5.0, metadata=env("MAIL_RETRY_BASE_SECONDS", seconds(zero=False))
+    )
+    mail_retry_max_seconds: float = field(
+        default=300.0, metadata=env("MAIL_RETRY_MAX_SECONDS", seconds(zero=False))
+    )
+    mail_max_rejected_attempts: int = field(
+        default=3, metadata=env("MAIL_MAX_REJECTED_ATTEMPTS", whole(1))
+    )
+    mail_lease_seconds: float = field(
+        default=120.0, metadata=env("MAIL_LEASE_SECONDS", seconds(zero=False))
+    )
+    mail_batch_size: int = field(default=50, metadata=env("MAIL_BATCH_SIZE", whole(1)))
+    milestone_reminder_check_seconds: float = field(
+        default=60.0, metadata=env("MILESTONE_REMINDER_CHECK_SECONDS", seconds(zero=False))
+    )
 
     @classmethod
-    def from_env(cls) -> Settings:
-        smtp_tls = _env("SMTP_TLS", "none").lower() or "none"
-        if smtp_tls not in ("none", "starttls", "tls"):
-            raise ValueError("SMTP_TLS must be one of none, starttls, tls")
-        default_port = {"none": 25, "starttls": 587, "tls": 465}[smtp_tls]
-        origins = tuple(o.strip() for o in _env("ALLOWED_ORIGINS").split(",") if o.strip())
-        return cls(
-            database_url=_env("DATABASE_URL") or "sqlite://db.sqlite3",
-            redis_url=_env("REDIS_URL"),
-            smtp_host=_env("SMTP_HOST"),
-            smtp_port=int(_env("SMTP_PORT") or default_port),
-            smtp_username=_env("SMTP_USERNAME"),
-            smtp_password=os.environ.get("SMTP_PASSWORD", ""),
-            smtp_tls=smtp_tls,
-            smtp_timeout_seconds=float(_env("SMTP_TIMEOUT_SECONDS") or 30),
-            mail_from=_env("MAIL_FROM") or DEFAULT_MAIL_FROM,
-            mail_dir=Path(_env("MAIL_DIR") or "mail"),
-            milestone_reminder_delay_seconds=float(
-                _env("MILESTONE_REMINDER_DELAY_SECONDS") or 172800
-            ),
-            graphiql=_env("GRAPHIQL", "1") != "0",
-            allowed_origins=origins,
-            run_mail_worker=_env("MAIL_WORKER", "1") != "0",
-            mail_poll_seconds=float(_env("MAIL_POLL_SECONDS") or 1),
-            mail_retry_base_seconds=float(_env("MAIL_RETRY_BASE_SECONDS") or 5),
-            mail_retry_max_seconds=float(_env("MAIL_RETRY_MAX_SECONDS") or 300),
-            mail_max_rejected_attempts=int(_env("MAIL_MAX_REJECTED_ATTEMPTS") or 3),
-            mail_lease_seconds=float(_env("MAIL_LEASE_SECONDS") or 120),
-            mail_batch_size=int(_env("MAIL_BATCH_SIZE") or 50),
-            milestone_reminder_check_seconds=float(_env("MILESTONE_REMINDER_CHECK_SECONDS") or 60),
-        )
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings `environ` (the process environment by default) asks for.
+
+        Raises SettingError for the first variable that holds a malformed value.
+        """
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for setting in dataclasses.fields(cls):
+            name, kind = setting.metadata["env"], setting.metadata["kind"]
+            text = environ.get(name, "")
+            if kind.strip:
+                text = text.strip()
+            if not text:
+                continue  # unset or blank: the field's default
+            try:
+                values[setting.name] = kind.convert(text)
+            except ValueError:
+                raise SettingError(f"{name} must be {kind.expected}, got {text!r}") from None
+        settings = cls(**values)
+        if "smtp_port" not in values:
+            settings = dataclasses.replace(settings, smtp_port=SMTP_PORTS[settings.smtp_tls])
+        return settings
