@@ -75,6 +75,13 @@ class ChatMessage(Model):
     changes: Any = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
 
+    # The key columns Tortoise adds beside each foreign key, declared for type checkers
+    # only: a bare annotation creates no field.
+    project_id: int
+    author_id: int | None
+    actor_id: int | None
+    milestone_id: int | None
+
     class Meta:
         table = "chat_message"
         indexes = [Index(fields=["project_id", "id"])]

@@ -41,3 +41,6 @@ class OutboxEmail(Model):
     class Meta:
         table = "outbox_email"
         indexes = [Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.to_address}: {self.status}"

@@ -9,7 +9,6 @@ from tortoise.indexes import Index
 from tortoise.models import Model
 
 if TYPE_CHECKING:
-    from models.chat import ChatMessage
     from models.user import User
 
 
@@ -33,8 +32,12 @@ class Project(Model):
     milestone_reminder_queued_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
+    # The key columns Tortoise adds beside each foreign key, declared for type checkers
+    # only: a bare annotation creates no field.
+    client_id: int
+    freelancer_id: int
+
     milestones: fields.ReverseRelation[Milestone]
-    chat_messages: fields.ReverseRelation[ChatMessage]
 
     class Meta:
         table = "project"
@@ -48,7 +51,7 @@ class Project(Model):
         return self.milestones_unlocked_at is not None
 
     def is_member(self, user_id: int) -> bool:
-        return user_id in (self.client_id, self.freelancer_id)  # type: ignore[attr-defined]
+        return user_id in (self.client_id, self.freelancer_id)
 
 
 class Milestone(Model):
@@ -67,6 +70,10 @@ class Milestone(Model):
     )
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
+
+    # Key columns of the foreign keys above (annotations only, see Project).
+    project_id: int
+    completed_by_id: int | None
 
     class Meta:
         table = "milestone"

@@ -47,5 +47,13 @@ class AccessToken(Model):
     token_hash = fields.CharField(max_length=64, unique=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
+    # The key column Tortoise adds beside `user`, declared for type checkers only: a bare
+    # annotation creates no field.
+    user_id: int
+
     class Meta:
         table = "access_token"
+
+    def __str__(self) -> str:
+        # Names the session's owner, never the token hash: a hash in a log is a lookup key.
+        return f"session {self.id} of user {self.user_id}"
