@@ -1,15 +1,23 @@
-"""Renders e-mails from the templates beside this module: a plain-text and an HTML part."""
+"""Renders e-mails from the Jinja2 templates beside this module: a plain-text and an HTML part.
+
+Each e-mail has `<name>.txt` and `<name>.html`, extending `layout.txt` and `layout.html`.
+Values are escaped in the HTML part only; the text part shows them as they are.
+"""
 
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
-from string import Template
 
-_TEMPLATES = Path(__file__).parent / "templates"
+from jinja2 import (
+    Environment,
+    PackageLoader,
+    StrictUndefined,
+    pass_eval_context,
+    select_autoescape,
+)
+from jinja2.nodes import EvalContext
+from markupsafe import Markup
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,32 +30,38 @@ class RenderedEmail:
     html: str
 
 
-@cache
-def _template(name: str) -> Template:
-    return Template((_TEMPLATES / name).read_text(encoding="utf-8"))
+@pass_eval_context
+def _escape_as_before(eval_ctx: EvalContext, value: object) -> object:
+    """Escape a value of an HTML template the way `html.escape` does.
 
-
-def render(
-    kind: str,
-    subject: str,
-    template: str,
-    values: Mapping[str, str],
-    safe_html: Mapping[str, str] | None = None,
-) -> RenderedEmail:
-    """Fill `template`.txt and `template`.html and wrap them in the layout.
-
-    Every value is HTML-escaped in the HTML part; `safe_html` supplies fragments the mailer
-    built itself (from escaped values) to use there instead.
+    MarkupSafe writes quotes as `&#34;` and `&#39;`, `html.escape` as `&quot;` and `&#x27;`;
+    the e-mails have always used the latter, and stay the same byte for byte. Autoescaping
+    leaves the returned Markup alone, and anything already Markup is not escaped twice.
     """
-    html_values = {k: html.escape(v) for k, v in values.items()} | dict(safe_html or {})
-    project = values.get("project_title", "")
-    text_body = _template("layout.txt").substitute(
-        content=_template(f"{template}.txt").substitute(values).rstrip(),
-        project_title=project,
-    )
-    html_body = _template("layout.html").substitute(
-        content=_template(f"{template}.html").substitute(html_values).rstrip(),
-        project_title=html.escape(project),
-        subject=html.escape(subject),
-    )
-    return RenderedEmail(kind=kind, subject=subject, text=text_body + "\n", html=html_body)
+    if eval_ctx.autoescape and not hasattr(value, "__html__"):
+        return Markup(html.escape(str(value)))
+    return value
+
+
+_environment = Environment(
+    loader=PackageLoader("mailers", "templates"),
+    # Only the HTML parts are escaped: a text part shows "Tom & Jerry", not "Tom &amp; Jerry".
+    autoescape=select_autoescape(enabled_extensions=("html",), default=False),
+    finalize=_escape_as_before,
+    # A misspelt or missing value fails the render instead of leaving a hole in an e-mail.
+    undefined=StrictUndefined,
+    # The templates are laid out line by line like the e-mail; a tag alone on its line
+    # leaves no line behind, and a template's last line break is part of the e-mail.
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+    # The templates ship with the code and never change while it runs.
+    auto_reload=False,
+)
+
+
+def render(kind: str, subject: str, template: str, **values: object) -> RenderedEmail:
+    """Render `template`.txt and `template`.html with `values` and `subject`."""
+    text = _environment.get_template(f"{template}.txt").render(subject=subject, **values)
+    markup = _environment.get_template(f"{template}.html").render(subject=subject, **values)
+    return RenderedEmail(kind=kind, subject=subject, text=text, html=markup)

@@ -133,10 +133,7 @@ async def milestone_edited(
         milestone_mailer.milestone_edited,
         milestone,
         actor,
-        changes=[
-            milestone_mailer.Change(c.label, c.old or "(empty)", c.new or "(empty)")
-            for c in changes
-        ],
+        changes=changes,
     )
 
 
