@@ -1,12 +1,15 @@
-"""Queues rendered e-mails in the outbox, inside the caller's transaction."""
+"""The e-mail outbox: queueing rendered e-mails inside the caller's transaction, and
+listing those whose delivery is in trouble."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 
+from tortoise.expressions import Q
+
 from mailers.render import RenderedEmail
-from models import OutboxEmail, User
+from models import EmailStatus, OutboxEmail, User
 
 MESSAGE_ID_DOMAIN = "milestones.invalid"
 
@@ -23,4 +26,19 @@ async def enqueue(email: RenderedEmail, *, to: User, project_id: int | None) -> 
         html_body=email.html,
         project_id=project_id,
         next_attempt_at=dt.datetime.now(dt.UTC),
+    )
+
+
+async def undelivered(limit: int) -> list[OutboxEmail]:
+    """FAILED e-mails and PENDING ones with a failed attempt, most recently queued first."""
+    now = dt.datetime.now(dt.UTC)
+    # An attempt in flight holds a lease and has no error yet: not (yet) a delivery problem.
+    not_leased = Q(locked_until__isnull=True) | Q(locked_until__lt=now)
+    retried = Q(status=EmailStatus.PENDING, attempts__gt=0) & (
+        Q(last_error__isnull=False) | not_leased
+    )
+    return (
+        await OutboxEmail.filter(Q(status=EmailStatus.FAILED) | retried)
+        .order_by("-id")
+        .limit(limit)
     )

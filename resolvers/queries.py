@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
+from models import ChatMessage, Milestone, Project
+from schema.authorize import authorized_find, authorized_user
 from schema.context import Info
 from schema.ids import from_global_id, to_cursor
-from schema.pagination import cursor, page_size
-from schema.types.chat import ChatMessageType
+from schema.pagination import DEFAULT_PAGE, cursor, page_size
 from schema.types.common import Node, PageInfo
-from schema.types.milestone import MilestoneType
-from schema.types.project import ProjectConnection, ProjectEdge, ProjectType
+from schema.types.project import ChatMessageType, MilestoneType, ProjectType
+from schema.types.project_connection import ProjectConnection, ProjectEdge
 from schema.types.user import UserType
-from services import access, queries
+from services import projects as project_service
 from services.errors import NotFound
 from services.validation import today_utc
 
@@ -22,17 +25,25 @@ def me(info: Info) -> UserType | None:
     return UserType.build(viewer, viewer) if viewer else None
 
 
-async def project(info: Info, id: strawberry.ID) -> ProjectType | None:
-    viewer = info.context.require_viewer()
-    return ProjectType.build(await access.visible_project(viewer, id), viewer)
+async def project(
+    info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The project's ID.")]
+) -> ProjectType | None:
+    found = await authorized_find(info, Project, id)
+    return ProjectType.build(found, info.context.viewer)
 
 
 async def projects(
-    info: Info, first: int | None = 20, after: str | None = None
+    info: Info,
+    first: Annotated[
+        int | None, strawberry.argument(description="How many to return, 1 to 100.")
+    ] = DEFAULT_PAGE,
+    after: Annotated[
+        str | None, strawberry.argument(description="Return the projects after this cursor.")
+    ] = None,
 ) -> ProjectConnection:
     viewer = info.context.require_viewer()
-    size = page_size("first", first) or 20
-    rows, has_next, has_previous, total = await queries.projects_page(
+    size = page_size("first", first) or DEFAULT_PAGE
+    rows, has_next, has_previous, total = await project_service.projects_page(
         viewer, size, cursor("after", after, "project")
     )
     edges = [
@@ -46,18 +57,20 @@ async def projects(
     )
 
 
-async def node(info: Info, id: strawberry.ID) -> Node | None:
+async def node(
+    info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="A global ID.")]
+) -> Node | None:
     viewer = info.context.require_viewer()
     parsed = from_global_id(id)
     type_name = parsed[0] if parsed else ""
     if type_name == "Project":
-        return ProjectType.build(await access.visible_project(viewer, id), viewer)
+        return ProjectType.build(await authorized_find(info, Project, id), viewer)
     if type_name == "Milestone":
-        milestone = await access.visible_milestone(viewer, id)
+        milestone = await authorized_find(info, Milestone, id)
         return MilestoneType.build(milestone, viewer, today_utc())
     if type_name == "ChatMessage":
-        return ChatMessageType.build(await access.visible_chat_message(viewer, id), viewer)
+        return ChatMessageType.build(await authorized_find(info, ChatMessage, id), viewer)
     if type_name == "User":
-        # visible_user only returns the viewer, or a user sharing a project, or to an admin.
-        return UserType.build(await access.visible_user(viewer, id), viewer, shares_project=True)
+        user, shared = await authorized_user(info, id)
+        return UserType.build(user, viewer, project=shared)
     raise NotFound()

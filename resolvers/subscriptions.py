@@ -17,14 +17,17 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from typing import Annotated
 
 import strawberry
 from starlette.websockets import WebSocket
 
 from infra import events
 from infra.feeds import Ended, LocalFeeds, Subscriber
+from models import Project
+from schema.authorize import authorized_find
 from schema.context import Context, Info
-from schema.types.chat import ChatMessageType
+from schema.types.project import ChatMessageType
 from schema.ws import current_operation, shared_results
 from services import access, auth
 from services.errors import NotFound, Unauthenticated
@@ -39,16 +42,18 @@ SLOW_SUBSCRIBER_CLOSE_REASON = "Too slow reading chat events; reconnect to resum
 _closing: set[asyncio.Task[None]] = set()
 
 
-async def chat_events(info: Info, project_id: strawberry.ID) -> AsyncIterator[ChatMessageType]:
+async def chat_events(
+    info: Info,
+    project_id: Annotated[
+        strawberry.ID, strawberry.argument(description="The project whose chat to follow.")
+    ],
+) -> AsyncIterator[ChatMessageType]:
     # A plain coroutine (not a generator) so that a refusal is raised before the stream
     # starts and reaches the client as the operation's `error` message.
     context = info.context
     # The connection may have outlived its token (logOut elsewhere): check it now.
-    viewer = await auth.user_for_token(context.token) if context.token else None
-    if viewer is None:
-        context.viewer = None
-        raise Unauthenticated()
-    project = await access.visible_project(viewer, project_id)
+    context.viewer = await auth.user_for_token(context.token) if context.token else None
+    project = await authorized_find(info, Project, project_id)
     on_overflow = _closer(context.request) if isinstance(context.request, WebSocket) else None
     feeds = events.feeds()
     subscriber = await feeds.subscribe(project.id, context.token, on_overflow)

@@ -34,6 +34,14 @@ def pk_of(global_id: str, type_name: str) -> int | None:
     return parsed[1]
 
 
+def key_of(global_id: str, type_name: str) -> int:
+    """The primary key in `global_id`, or 0, a key no row has, when it names no `type_name`.
+
+    For IDs a service looks up and answers with a user error when nothing is found.
+    """
+    return pk_of(global_id, type_name) or 0
+
+
 def to_cursor(kind: str, pk: int) -> str:
     return to_global_id(f"cursor.{kind}", pk)
 

@@ -10,6 +10,7 @@ from schema.ids import from_cursor
 from services.errors import BadUserInput
 
 MAX_PAGE = 100
+# What a connection returns when neither `first` nor `last` is given.
 DEFAULT_PAGE = 20
 
 
@@ -41,4 +42,6 @@ def chat_page_args(
     }
     if args["first"] is not None and args["last"] is not None:
         raise BadUserInput("Pass `first` or `last`, not both.", argument="last")
+    if args["first"] is None and args["last"] is None:
+        args["last"] = DEFAULT_PAGE  # the newest messages
     return args

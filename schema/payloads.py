@@ -5,10 +5,8 @@ from __future__ import annotations
 import strawberry
 
 from models import Milestone, Project, User
-from schema.types.chat import ChatMessageType
 from schema.types.common import UserError
-from schema.types.milestone import MilestoneType
-from schema.types.project import ProjectType
+from schema.types.project import ChatMessageType, MilestoneType, ProjectType
 from schema.types.user import UserType
 from services.validation import today_utc
 
@@ -43,7 +41,9 @@ class MilestonePayload:
     )
 
     @classmethod
-    def succeeded(cls, project: Project, milestone: Milestone, viewer: User) -> MilestonePayload:
+    def succeeded(
+        cls, project: Project, milestone: Milestone, viewer: User | None
+    ) -> MilestonePayload:
         return cls(
             errors=[],
             milestone=MilestoneType.build(milestone, viewer, today_utc()),

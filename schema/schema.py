@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -32,20 +31,12 @@ from resolvers.mutations import (
     project_record_initial_payment,
     project_unlock_milestones,
 )
-from schema.permissions import (
-    CanAddMilestones,
-    CanAdministerProject,
-    CanChangeMilestone,
-    CanCreateProjects,
-    CanPostToChat,
-    IsAdmin,
-    IsAuthenticated,
-)
-from schema.types.chat import ChatMessageType
+from schema.mutation import mutation
+from schema.permissions import CanCreateProjects, CanSeeUndeliveredEmails, IsAuthenticated
 from schema.types.common import Node
 from schema.types.email import OutboxEmailType
-from schema.types.milestone import MilestoneType
-from schema.types.project import ProjectConnection, ProjectType
+from schema.types.project import ChatMessageType, MilestoneType, ProjectType
+from schema.types.project_connection import ProjectConnection
 from schema.types.user import UserType
 from services.errors import ApiError
 
@@ -70,12 +61,6 @@ def _is_internal(error: GraphQLError) -> bool:
         error.path is not None
         and original is not None
         and not isinstance(original, (ApiError, GraphQLError))
-    )
-
-
-def _mutation(resolver: Any, description: str, *permissions: type) -> Any:
-    return strawberry.mutation(
-        resolver=resolver, description=description, permission_classes=list(permissions)
     )
 
 
@@ -109,66 +94,61 @@ class Query:
             "ADMIN only: e-mails not delivered yet after a failed attempt, and those given up "
             "(FAILED), most recently queued first; `first` (1-100) limits the list."
         ),
-        permission_classes=[IsAdmin],
+        permission_classes=[CanSeeUndeliveredEmails],
     )
 
 
 @strawberry.type(description="Changes.")
 class Mutation:
-    sign_up = _mutation(account_sign_up.sign_up, "Creates a client or freelancer account.")
-    log_in = _mutation(account_log_in.log_in, "Signs in with e-mail and password.")
-    log_out = _mutation(
-        account_log_out.log_out, "Revokes the token this request was made with.", IsAuthenticated
+    sign_up = mutation(account_sign_up.sign_up, "Creates a client or freelancer account.")
+    log_in = mutation(account_log_in.log_in, "Signs in with e-mail and password.")
+    log_out: bool = strawberry.mutation(
+        resolver=account_log_out.log_out,
+        description="Revokes the token this request was made with.",
+        permission_classes=[IsAuthenticated],
     )
-    create_project = _mutation(
+    create_project = mutation(
         project_create.create_project,
         "A CLIENT creates a project with a freelancer; an ADMIN may create one for any client.",
         IsAuthenticated,
         CanCreateProjects,
     )
-    record_initial_payment = _mutation(
+    record_initial_payment = mutation(
         project_record_initial_payment.record_initial_payment,
         "ADMIN only: the client's initial payment has been received. Idempotent.",
         IsAuthenticated,
-        CanAdministerProject,
     )
-    unlock_milestones = _mutation(
+    unlock_milestones = mutation(
         project_unlock_milestones.unlock_milestones,
         "ADMIN only: opens the milestone feature of a project. Idempotent.",
         IsAuthenticated,
-        CanAdministerProject,
     )
-    add_milestone = _mutation(
+    add_milestone = mutation(
         milestone_add.add_milestone,
         "The project's FREELANCER only, once unlocked; e-mails the client and posts to the chat.",
         IsAuthenticated,
-        CanAddMilestones,
     )
-    edit_milestone = _mutation(
+    edit_milestone = mutation(
         milestone_edit.edit_milestone,
         "The project's FREELANCER only; e-mails the client and posts to the chat when "
         "something changed.",
         IsAuthenticated,
-        CanChangeMilestone,
     )
-    set_milestone_completed = _mutation(
+    set_milestone_completed = mutation(
         milestone_set_completed.set_milestone_completed,
         "The project's FREELANCER only; e-mails the client and posts to the chat when the "
         "state changed.",
         IsAuthenticated,
-        CanChangeMilestone,
     )
-    delete_milestone = _mutation(
+    delete_milestone = mutation(
         milestone_delete.delete_milestone,
         "The project's FREELANCER only; e-mails the client and posts to the chat.",
         IsAuthenticated,
-        CanChangeMilestone,
     )
-    send_chat_message = _mutation(
+    send_chat_message = mutation(
         chat_message_send.send_chat_message,
         "Any member of the project (client, freelancer) or an admin.",
         IsAuthenticated,
-        CanPostToChat,
     )
 
 

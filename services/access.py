@@ -1,81 +1,91 @@
-"""Who may see and do what. Every object-level check goes through here.
+"""Who may see and do what: every access rule of the API, each a small named function.
 
-Outsiders are told NOT_FOUND, exactly as if the object did not exist; members who lack a
-right are told FORBIDDEN (the contract's order: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN).
+The GraphQL edge (`schema/authorize.py`, `schema/permissions.py`) and the types ask these;
+nothing else decides access. Outsiders are told NOT_FOUND, exactly as if the object did not
+exist; members who lack a right are told FORBIDDEN (the contract's order: UNAUTHENTICATED,
+NOT_FOUND, FORBIDDEN). `tests/test_access_rules.py` holds the whole policy as one table.
 """
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 
-from models import ChatMessage, Milestone, Project, Role, User
-from schema.ids import pk_of
-from services.errors import NotFound
-
-ItemT = TypeVar("ItemT", Milestone, ChatMessage)
+from models import Project, Role, User
 
 
-def can_see_project(viewer: User, project: Project) -> bool:
-    return viewer.role == Role.ADMIN or project.is_member(viewer.id)
-
-
-def can_edit_milestones(viewer: User, project: Project) -> bool:
-    return viewer.id == project.freelancer_id  # type: ignore[attr-defined]
-
-
-def can_administer(viewer: User) -> bool:
+def is_admin(viewer: User) -> bool:
+    """Admins run the platform: they see every project and user and may do admin work."""
     return viewer.role == Role.ADMIN
 
 
-def can_post_to_chat(viewer: User, project: Project) -> bool:
-    return can_see_project(viewer, project)
+def can_see_project(viewer: User, project: Project) -> bool:
+    """A project, and everything in it, is seen by its client, its freelancer and admins."""
+    return is_admin(viewer) or project.is_member(viewer.id)
+
+
+def projects_seen_by(viewer: User) -> QuerySet[Project]:
+    """The projects `viewer` lists: their own as client or freelancer; every one for an admin."""
+    if is_admin(viewer):
+        return Project.all()
+    if viewer.role == Role.CLIENT:
+        return Project.filter(client_id=viewer.id)
+    return Project.filter(freelancer_id=viewer.id)
 
 
 def can_create_projects(viewer: User) -> bool:
+    """Clients start projects (for themselves); admins start them for any client."""
     return viewer.role in (Role.CLIENT, Role.ADMIN)
 
 
-async def shares_project(viewer: User, user_id: int) -> bool:
-    """Whether `viewer` and `user_id` are client and freelancer of one project."""
+def can_administer_project(viewer: User, project: Project) -> bool:
+    """Recording the initial payment and unlocking the milestones are admin work."""
+    return is_admin(viewer)
+
+
+def can_change_milestones(viewer: User, project: Project) -> bool:
+    """Only the project's freelancer adds, edits, ticks, unticks and deletes its milestones."""
+    return viewer.id == project.freelancer_id
+
+
+def can_edit_milestones_now(viewer: User, project: Project) -> bool:
+    """What the page offers: the freelancer's right, once an admin has unlocked them."""
+    return project.milestones_unlocked and can_change_milestones(viewer, project)
+
+
+def can_post_to_chat(viewer: User, project: Project) -> bool:
+    """Whoever sees a project may write in its chat: its client, its freelancer, admins."""
+    return can_see_project(viewer, project)
+
+
+def can_see_email(viewer: User, user: User, project: Project | None) -> bool:
+    """An address is seen by its owner, by admins, and by the other party of a shared project.
+
+    `project`: a project through which `user` is shown to `viewer`, if any.
+    """
+    return (
+        viewer.id == user.id
+        or is_admin(viewer)
+        or (project is not None and project.is_member(user.id) and project.is_member(viewer.id))
+    )
+
+
+async def project_shared_with(viewer: User, user: User) -> Project | None:
+    """A project on which `viewer` and `user` are client and freelancer, if there is one."""
     return await Project.filter(
-        Q(client_id=viewer.id, freelancer_id=user_id)
-        | Q(client_id=user_id, freelancer_id=viewer.id)
-    ).exists()
+        Q(client_id=viewer.id, freelancer_id=user.id)
+        | Q(client_id=user.id, freelancer_id=viewer.id)
+    ).first()
 
 
-async def visible_project(viewer: User, project_id: str) -> Project:
-    """The project behind a global ID, if the viewer may know it exists."""
-    pk = pk_of(project_id, "Project")
-    project = await Project.get_or_none(id=pk) if pk else None
-    if project is None or not can_see_project(viewer, project):
-        raise NotFound("Project not found.")
-    return project
+def can_see_user(viewer: User, user: User, shared: Project | None) -> bool:
+    """A user is seen by themself, by admins, and by whoever shares a project with them.
+
+    `shared`: a project of the two (`project_shared_with`), if any.
+    """
+    return viewer.id == user.id or is_admin(viewer) or shared is not None
 
 
-async def _visible_item(model: type[ItemT], type_name: str, viewer: User, global_id: str) -> ItemT:
-    """A row of a project behind a global ID (its project loaded), if the viewer may see it."""
-    pk = pk_of(global_id, type_name)
-    item = await model.get_or_none(id=pk).select_related("project") if pk else None
-    if item is None or not can_see_project(viewer, item.project):  # type: ignore[attr-defined]
-        raise NotFound(f"{type_name} not found.")
-    return item
-
-
-async def visible_milestone(viewer: User, milestone_id: str) -> Milestone:
-    return await _visible_item(Milestone, "Milestone", viewer, milestone_id)
-
-
-async def visible_chat_message(viewer: User, message_id: str) -> ChatMessage:
-    return await _visible_item(ChatMessage, "ChatMessage", viewer, message_id)
-
-
-async def visible_user(viewer: User, user_id: str) -> User:
-    pk = pk_of(user_id, "User")
-    user = await User.get_or_none(id=pk) if pk else None
-    if user is None:
-        raise NotFound("User not found.")
-    if viewer.id == user.id or viewer.role == Role.ADMIN or await shares_project(viewer, user.id):
-        return user
-    raise NotFound("User not found.")
+def can_see_undelivered_emails(viewer: User) -> bool:
+    """The delivery problems of the outbox are for admins, who can act on them."""
+    return is_admin(viewer)

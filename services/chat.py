@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from infra.unit_of_work import atomic
-from models import ChatMessage, User
+from models import ChatMessage, Project, User
 from services import notifications
 from services.validation import Checker
 
 BODY_MAX = 4000
 
 
-async def send_message(author: User, project_id: int, body: str) -> ChatMessage:
+async def send_message(author: User, project: Project, body: str) -> ChatMessage:
+    """Post `author`'s message; callers have checked `services.access.can_post_to_chat`."""
     check = Checker()
     body = check.required_text("body", body, label="Message", max_length=BODY_MAX)
     check.done()
     async with atomic() as work:
-        project = await work.lock_project(project_id)
+        project = await work.lock_project(project.id)
         message = await notifications.chat_message(work, project, author, body)
     return message
 
@@ -30,8 +31,8 @@ async def page(
 ) -> tuple[list[ChatMessage], bool, bool]:
     """A page of the chat, oldest first, and whether there are more after and before it.
 
-    `first`/`after` page forwards from the oldest; `last`/`before` (and the default) page
-    back from the newest.
+    `first`/`after` page forwards from the oldest; `last`/`before` page back from the
+    newest. Exactly one of `first` and `last` is given.
     """
     query = ChatMessage.filter(project_id=project_id)
     if after is not None:
@@ -47,7 +48,8 @@ async def page(
             and await ChatMessage.filter(project_id=project_id, id__lte=after).exists()
         )
         return rows, has_next, has_previous
-    size = last or 20
+    assert last is not None
+    size = last
     rows = list(reversed(await query.order_by("-id").limit(size + 1)))
     has_previous = len(rows) > size
     rows = rows[-size:] if has_previous else rows

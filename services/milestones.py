@@ -1,7 +1,8 @@
 """Milestones: the freelancer adds, edits, ticks, unticks and deletes them.
 
-Each change runs in one UnitOfWork with the chat event and the e-mail it causes; a change
-that changes nothing posts and sends nothing.
+Each change validates its input first, then runs in one UnitOfWork with the chat event and
+the e-mail it causes; a change that changes nothing posts and sends nothing. Callers have
+authorized the actor (`services.access.can_change_milestones`) on the objects they pass.
 """
 
 from __future__ import annotations
@@ -19,34 +20,33 @@ DESCRIPTION_MAX = 2000
 
 
 def _require_unlocked(project: Project) -> None:
+    # Unlocking is never undone, so checking before the lock is as good as under it.
     if not project.milestones_unlocked:
         raise UserInputError.single(
             "MILESTONES_LOCKED", None, "The project's milestones are not unlocked yet."
         )
 
 
-async def _locked_milestone(work: UnitOfWork, milestone_id: int) -> tuple[Project, Milestone]:
-    milestone = await Milestone.get(id=milestone_id)
-    project = await work.lock_project(milestone.project_id)  # type: ignore[attr-defined]
-    # Re-read under the project lock: a concurrent change may have committed meanwhile.
-    milestone = await Milestone.get(id=milestone_id)
-    _require_unlocked(project)
-    return project, milestone
+async def _relock(work: UnitOfWork, milestone: Milestone) -> tuple[Project, Milestone]:
+    """Lock the milestone's project, and re-read the milestone under that lock: a concurrent
+    change may have committed since it was authorized."""
+    project = await work.lock_project(milestone.project_id)
+    return project, await Milestone.get(id=milestone.id)
 
 
 async def add_milestone(
-    actor: User, project_id: int, *, title: str, description: str, due_date: dt.date
+    actor: User, project: Project, *, title: str, description: str, due_date: dt.date
 ) -> tuple[Project, Milestone]:
+    _require_unlocked(project)
+    check = Checker()
+    title = check.line("title", title, label="Title", max_length=TITLE_MAX)
+    description = check.text(
+        "description", description, label="Description", max_length=DESCRIPTION_MAX
+    )
+    check.future_date("dueDate", due_date, label="Due date")
+    check.done()
     async with atomic() as work:
-        project = await work.lock_project(project_id)
-        _require_unlocked(project)
-        check = Checker()
-        title = check.line("title", title, label="Title", max_length=TITLE_MAX)
-        description = check.text(
-            "description", description, label="Description", max_length=DESCRIPTION_MAX
-        )
-        check.future_date("dueDate", due_date, label="Due date")
-        check.done()
+        project = await work.lock_project(project.id)
         milestone = await Milestone.create(
             project=project, title=title, description=description, due_date=due_date
         )
@@ -54,32 +54,44 @@ async def add_milestone(
     return project, milestone
 
 
+def _edited_values(
+    milestone: Milestone, title: str | None, description: str | None, due_date: dt.date | None
+) -> dict[str, object]:
+    """The cleaned new values of the fields the input names; raises UserInputError."""
+    check = Checker()
+    new: dict[str, object] = {}
+    if title is not None:
+        new["title"] = check.line("title", title, label="Title", max_length=TITLE_MAX)
+    if description is not None:
+        new["description"] = check.text(
+            "description", description, label="Description", max_length=DESCRIPTION_MAX
+        )
+    # A milestone already past due may keep its date; a new date must not be in the past.
+    if due_date is not None:
+        same = due_date == milestone.due_date
+        new["dueDate"] = (
+            due_date if same else check.future_date("dueDate", due_date, label="Due date")
+        )
+    check.done()
+    return new
+
+
+def _text(value: object) -> str:
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
 async def edit_milestone(
     actor: User,
-    milestone_id: int,
+    milestone: Milestone,
     *,
     title: str | None,
     description: str | None,
     due_date: dt.date | None,
 ) -> tuple[Project, Milestone]:
+    _require_unlocked(milestone.project)
+    new = _edited_values(milestone, title, description, due_date)
     async with atomic() as work:
-        project, milestone = await _locked_milestone(work, milestone_id)
-        check = Checker()
-        new = {
-            "title": milestone.title,
-            "description": milestone.description,
-            "dueDate": milestone.due_date,
-        }
-        if title is not None:
-            new["title"] = check.line("title", title, label="Title", max_length=TITLE_MAX)
-        if description is not None:
-            new["description"] = check.text(
-                "description", description, label="Description", max_length=DESCRIPTION_MAX
-            )
-        # A milestone already past due may keep its date; a new date must not be in the past.
-        if due_date is not None and due_date != milestone.due_date:
-            new["dueDate"] = check.future_date("dueDate", due_date, label="Due date")
-        check.done()
+        project, milestone = await _relock(work, milestone)
         old = {
             "title": milestone.title,
             "description": milestone.description,
@@ -88,39 +100,37 @@ async def edit_milestone(
         changes = [
             FieldChange(field, _text(old[field]), _text(new[field]))
             for field in ("title", "description", "dueDate")
-            if new[field] != old[field]
+            if field in new and new[field] != old[field]
         ]
         if not changes:
             return project, milestone
-        milestone.title = str(new["title"])
-        milestone.description = str(new["description"])
-        milestone.due_date = new["dueDate"]  # type: ignore[assignment]
+        milestone.title = str(new.get("title", milestone.title))
+        milestone.description = str(new.get("description", milestone.description))
+        milestone.due_date = new.get("dueDate", milestone.due_date)  # type: ignore[assignment]  # a date, checked above
         await milestone.save(update_fields=["title", "description", "due_date", "updated_at"])
         await notifications.milestone_edited(work, project, milestone, actor, changes)
     return project, milestone
 
 
-def _text(value: object) -> str:
-    return value.isoformat() if isinstance(value, dt.date) else str(value)
-
-
 async def set_milestone_completed(
-    actor: User, milestone_id: int, completed: bool
+    actor: User, milestone: Milestone, completed: bool
 ) -> tuple[Project, Milestone]:
+    _require_unlocked(milestone.project)
     async with atomic() as work:
-        project, milestone = await _locked_milestone(work, milestone_id)
+        project, milestone = await _relock(work, milestone)
         if (milestone.completed_at is not None) == completed:
             return project, milestone
         milestone.completed_at = dt.datetime.now(dt.UTC) if completed else None
-        milestone.completed_by = actor if completed else None  # type: ignore[assignment]
+        milestone.completed_by = actor if completed else None  # type: ignore[assignment]  # Tortoise's relation setter takes None for a nullable relation
         await milestone.save(update_fields=["completed_at", "completed_by_id", "updated_at"])
         await notifications.milestone_completion_changed(work, project, milestone, actor, completed)
     return project, milestone
 
 
-async def delete_milestone(actor: User, milestone_id: int) -> Project:
+async def delete_milestone(actor: User, milestone: Milestone) -> Project:
+    _require_unlocked(milestone.project)
     async with atomic() as work:
-        project, milestone = await _locked_milestone(work, milestone_id)
+        project, milestone = await _relock(work, milestone)
         await notifications.milestone_deleted(work, project, milestone, actor)
         await milestone.delete()
     return project

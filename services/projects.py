@@ -1,4 +1,4 @@
-"""Projects: creation, the initial payment, and the admin's milestone unlock."""
+"""Projects: creation, listing, the initial payment, and the admin's milestone unlock."""
 
 from __future__ import annotations
 
@@ -6,21 +6,34 @@ import datetime as dt
 
 from infra.unit_of_work import atomic
 from models import Project, Role, User
-from schema.ids import pk_of
-from services import notifications
+from services import access, notifications
 from services.errors import UserInputError
 from services.validation import Checker
 
+TITLE_MAX = 200
+DESCRIPTION_MAX = 5000
+
 
 async def _user_with_role(
-    check: Checker, field: str, global_id: str, role: Role, label: str
+    check: Checker, field: str, user_id: int, role: Role, label: str
 ) -> User | None:
-    pk = pk_of(global_id, "User")
-    user = await User.get_or_none(id=pk) if pk else None
+    user = await User.get_or_none(id=user_id) if user_id > 0 else None
     if user is None or user.role != role:
         check.fail("INVALID", field, f"No {label} has this ID.")
         return None
     return user
+
+
+async def _client(check: Checker, viewer: User, client_id: int | None) -> User | None:
+    """The project's client: the viewer, or for an admin the client they name."""
+    if not access.is_admin(viewer):
+        if client_id is not None and client_id != viewer.id:
+            check.fail("INVALID", "clientId", "Only admins create projects for another client.")
+        return viewer
+    if client_id is None:
+        check.fail("BLANK", "clientId", "Choose the client of the project.")
+        return None
+    return await _user_with_role(check, "clientId", client_id, Role.CLIENT, "client")
 
 
 async def create_project(
@@ -28,27 +41,23 @@ async def create_project(
     *,
     title: str,
     description: str,
-    freelancer_id: str,
-    client_id: str | None,
+    freelancer_id: int,
+    client_id: int | None,
     completion_date: dt.date,
     initial_payment_required: bool,
 ) -> Project:
+    """`freelancer_id`, `client_id`: user keys, 0 for an ID that names no user; `client_id`
+    None when none was given. Callers have checked `access.can_create_projects`."""
     check = Checker()
-    title = check.line("title", title, label="Title", max_length=200)
-    description = check.text("description", description, label="Description", max_length=5000)
+    title = check.line("title", title, label="Title", max_length=TITLE_MAX)
+    description = check.text(
+        "description", description, label="Description", max_length=DESCRIPTION_MAX
+    )
     check.future_date("completionDate", completion_date, label="Completion date")
     freelancer = await _user_with_role(
         check, "freelancerId", freelancer_id, Role.FREELANCER, "freelancer"
     )
-    client: User | None = viewer
-    if viewer.role == Role.ADMIN:
-        if not client_id:
-            check.fail("BLANK", "clientId", "Choose the client of the project.")
-            client = None
-        else:
-            client = await _user_with_role(check, "clientId", client_id, Role.CLIENT, "client")
-    elif client_id and pk_of(client_id, "User") != viewer.id:
-        check.fail("INVALID", "clientId", "Only admins create projects for another client.")
+    client = await _client(check, viewer, client_id)
     check.done()
     assert client is not None and freelancer is not None
     return await Project.create(
@@ -61,20 +70,32 @@ async def create_project(
     )
 
 
-async def record_initial_payment(project_id: int) -> Project:
+async def projects_page(
+    viewer: User, first: int, after: int | None
+) -> tuple[list[Project], bool, bool, int]:
+    """The viewer's projects, newest first: (page, has next, has previous, total count)."""
+    query = access.projects_seen_by(viewer)
+    total = await query.count()
+    page_query = query.filter(id__lt=after) if after is not None else query
+    rows = await page_query.order_by("-id").limit(first + 1)
+    has_previous = after is not None and await query.filter(id__gte=after).exists()
+    return rows[:first], len(rows) > first, has_previous, total
+
+
+async def record_initial_payment(project: Project) -> Project:
     """Idempotent: a second call changes nothing."""
     async with atomic() as work:
-        project = await work.lock_project(project_id)
+        project = await work.lock_project(project.id)
         if project.initial_payment_completed_at is None:
             project.initial_payment_completed_at = dt.datetime.now(dt.UTC)
             await project.save(update_fields=["initial_payment_completed_at"])
     return project
 
 
-async def unlock_milestones(project_id: int, admin: User) -> Project:
+async def unlock_milestones(admin: User, project: Project) -> Project:
     """Idempotent: unlocking an unlocked project posts nothing and sends nothing."""
     async with atomic() as work:
-        project = await work.lock_project(project_id)
+        project = await work.lock_project(project.id)
         if project.milestones_unlocked:
             return project
         if project.initial_payment_required and project.initial_payment_completed_at is None:

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import strawberry
+
+from models import Project
+from schema.authorize import authorized_find
 from schema.context import Info
-from schema.ids import pk_of
 from schema.inputs import SendChatMessageInput
 from schema.payloads import ChatMessagePayload
-from schema.types.chat import ChatMessageType
-from schema.types.common import user_errors
-from services import chat
-from services.errors import UserInputError
+from schema.types.project import ChatMessageType
+from services import access, chat
 
 
-async def send_chat_message(info: Info, input: SendChatMessageInput) -> ChatMessagePayload | None:
+async def send_chat_message(
+    info: Info,
+    input: Annotated[
+        SendChatMessageInput, strawberry.argument(description="The project and the message.")
+    ],
+) -> ChatMessagePayload | None:
+    project = await authorized_find(info, Project, input.project_id, access.can_post_to_chat)
     viewer = info.context.require_viewer()
-    try:
-        message = await chat.send_message(
-            viewer, pk_of(input.project_id, "Project") or 0, input.body
-        )
-    except UserInputError as e:
-        return ChatMessagePayload(errors=user_errors(e.errors))
+    message = await chat.send_message(viewer, project, input.body)
     return ChatMessagePayload(errors=[], message=ChatMessageType.build(message, viewer))

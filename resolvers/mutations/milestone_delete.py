@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import strawberry
+
+from models import Milestone
+from schema.authorize import authorized_find
 from schema.context import Info
-from schema.ids import pk_of
 from schema.inputs import DeleteMilestoneInput
 from schema.payloads import DeleteMilestonePayload
-from schema.types.common import user_errors
 from schema.types.project import ProjectType
-from services import milestones
-from services.errors import UserInputError
+from services import access, milestones
 
 
 async def delete_milestone(
-    info: Info, input: DeleteMilestoneInput
+    info: Info,
+    input: Annotated[
+        DeleteMilestoneInput, strawberry.argument(description="The milestone to delete.")
+    ],
 ) -> DeleteMilestonePayload | None:
+    milestone = await authorized_find(info, Milestone, input.id, access.can_change_milestones)
     viewer = info.context.require_viewer()
-    try:
-        project = await milestones.delete_milestone(viewer, pk_of(input.id, "Milestone") or 0)
-    except UserInputError as e:
-        return DeleteMilestonePayload(errors=user_errors(e.errors))
+    project = await milestones.delete_milestone(viewer, milestone)
     return DeleteMilestonePayload(
         errors=[], deleted_milestone_id=input.id, project=ProjectType.build(project, viewer)
     )

@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import strawberry
+
+from models import Milestone
+from schema.authorize import authorized_find
 from schema.context import Info
-from schema.ids import pk_of
 from schema.inputs import EditMilestoneInput
 from schema.payloads import MilestonePayload
-from schema.types.common import user_errors
-from services import milestones
-from services.errors import UserInputError
+from services import access, milestones
 
 
-async def edit_milestone(info: Info, input: EditMilestoneInput) -> MilestonePayload | None:
-    viewer = info.context.require_viewer()
-    try:
-        project, milestone = await milestones.edit_milestone(
-            viewer,
-            pk_of(input.id, "Milestone") or 0,
-            title=input.title,
-            description=input.description,
-            due_date=input.due_date,
-        )
-    except UserInputError as e:
-        return MilestonePayload(errors=user_errors(e.errors))
-    return MilestonePayload.succeeded(project, milestone, viewer)
+async def edit_milestone(
+    info: Info,
+    input: Annotated[
+        EditMilestoneInput, strawberry.argument(description="The milestone and its new values.")
+    ],
+) -> MilestonePayload | None:
+    milestone = await authorized_find(info, Milestone, input.id, access.can_change_milestones)
+    project, milestone = await milestones.edit_milestone(
+        info.context.require_viewer(),
+        milestone,
+        title=input.title,
+        description=input.description,
+        due_date=input.due_date,
+    )
+    return MilestonePayload.succeeded(project, milestone, info.context.viewer)

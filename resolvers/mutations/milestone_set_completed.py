@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import strawberry
+
+from models import Milestone
+from schema.authorize import authorized_find
 from schema.context import Info
-from schema.ids import pk_of
 from schema.inputs import SetMilestoneCompletedInput
 from schema.payloads import MilestonePayload
-from schema.types.common import user_errors
-from services import milestones
-from services.errors import UserInputError
+from services import access, milestones
 
 
 async def set_milestone_completed(
-    info: Info, input: SetMilestoneCompletedInput
+    info: Info,
+    input: Annotated[
+        SetMilestoneCompletedInput,
+        strawberry.argument(description="The milestone and whether it is completed."),
+    ],
 ) -> MilestonePayload | None:
-    viewer = info.context.require_viewer()
-    try:
-        project, milestone = await milestones.set_milestone_completed(
-            viewer, pk_of(input.id, "Milestone") or 0, input.completed
-        )
-    except UserInputError as e:
-        return MilestonePayload(errors=user_errors(e.errors))
-    return MilestonePayload.succeeded(project, milestone, viewer)
+    milestone = await authorized_find(info, Milestone, input.id, access.can_change_milestones)
+    project, milestone = await milestones.set_milestone_completed(
+        info.context.require_viewer(), milestone, input.completed
+    )
+    return MilestonePayload.succeeded(project, milestone, info.context.viewer)

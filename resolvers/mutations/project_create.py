@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import strawberry
+
 from schema.context import Info
+from schema.ids import key_of
 from schema.inputs import CreateProjectInput
 from schema.payloads import ProjectPayload
-from schema.types.common import user_errors
 from schema.types.project import ProjectType
 from services import projects
-from services.errors import UserInputError
 
 
-async def create_project(info: Info, input: CreateProjectInput) -> ProjectPayload | None:
+async def create_project(
+    info: Info,
+    input: Annotated[CreateProjectInput, strawberry.argument(description="The new project.")],
+) -> ProjectPayload | None:
     viewer = info.context.require_viewer()
-    try:
-        project = await projects.create_project(
-            viewer,
-            title=input.title,
-            description=input.description or "",
-            freelancer_id=input.freelancer_id,
-            client_id=input.client_id,
-            completion_date=input.completion_date,
-            initial_payment_required=input.initial_payment_required is not False,
-        )
-    except UserInputError as e:
-        return ProjectPayload(errors=user_errors(e.errors))
+    project = await projects.create_project(
+        viewer,
+        title=input.title,
+        description=input.description or "",
+        freelancer_id=key_of(input.freelancer_id, "User"),
+        client_id=key_of(input.client_id, "User") if input.client_id else None,
+        completion_date=input.completion_date,
+        initial_payment_required=input.initial_payment_required is not False,
+    )
     return ProjectPayload(errors=[], project=ProjectType.build(project, viewer))

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import strawberry
+
+from models import Project
+from schema.authorize import authorized_find
 from schema.context import Info
-from schema.ids import pk_of
 from schema.inputs import ProjectRefInput
 from schema.payloads import ProjectPayload
-from schema.types.common import user_errors
 from schema.types.project import ProjectType
-from services import projects
-from services.errors import UserInputError
+from services import access, projects
 
 
-async def unlock_milestones(info: Info, input: ProjectRefInput) -> ProjectPayload | None:
+async def unlock_milestones(
+    info: Info,
+    input: Annotated[ProjectRefInput, strawberry.argument(description="The project to unlock.")],
+) -> ProjectPayload | None:
+    project = await authorized_find(info, Project, input.project_id, access.can_administer_project)
     viewer = info.context.require_viewer()
-    try:
-        project = await projects.unlock_milestones(pk_of(input.project_id, "Project") or 0, viewer)
-    except UserInputError as e:
-        return ProjectPayload(errors=user_errors(e.errors))
+    project = await projects.unlock_milestones(viewer, project)
     return ProjectPayload(errors=[], project=ProjectType.build(project, viewer))

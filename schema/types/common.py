@@ -2,25 +2,81 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import strawberry
+from strawberry.types.enum import has_enum_definition
 
 from models import ChatEventKind as ChatEventKindModel
 from models import Role as RoleModel
 from services.errors import FieldError
 
-if TYPE_CHECKING:  # strawberry.enum returns the class it registers
+E = TypeVar("E", bound=Enum)
+
+
+def described_enum(
+    cls: type[E], *, name: str, description: str, values: Mapping[E, str]
+) -> type[E]:
+    """Register the model enum `cls` as the GraphQL enum `name`, with a description per value.
+
+    `strawberry.enum_value` describes values only from inside an enum's own class body, and
+    the model enums stay free of strawberry; so the descriptions go onto the definition that
+    `strawberry.enum` attaches. Members keep being the model's, so resolvers return those.
+    A member added to the model without a description here stops the schema from loading.
+    """
+    missing = [member.name for member in cls if member not in values]
+    if missing:
+        raise TypeError(f"GraphQL enum {name} has no description for {', '.join(missing)}")
+    registered: object = strawberry.enum(cls, name=name, description=description)
+    assert has_enum_definition(registered)
+    definition = registered.__strawberry_definition__
+    definition.values = [
+        dataclasses.replace(value, description=values[cls(value.value)])
+        for value in definition.values
+    ]
+    return cls
+
+
+if TYPE_CHECKING:  # described_enum returns the class it registers
     Role = RoleModel
     ChatEventKind = ChatEventKindModel
 else:
-    Role = strawberry.enum(RoleModel, name="Role", description="What a user is on the platform.")
-    ChatEventKind = strawberry.enum(
+    Role = described_enum(
+        RoleModel,
+        name="Role",
+        description="What a user is on the platform.",
+        values={
+            RoleModel.CLIENT: (
+                "Hires a freelancer for a project, and is e-mailed each change to its milestones."
+            ),
+            RoleModel.FREELANCER: (
+                "Works on projects: adds, edits, completes and deletes their milestones "
+                "once an admin unlocks them."
+            ),
+            RoleModel.ADMIN: (
+                "Runs the platform: records initial payments, unlocks milestones, sees every "
+                "project. Created only by the operator's command, never by signUp."
+            ),
+        },
+    )
+    ChatEventKind = described_enum(
         ChatEventKindModel,
         name="ChatEventKind",
         description="What a chat entry is: a person's message or an event the platform posts.",
+        values={
+            ChatEventKindModel.MESSAGE: "A message a member of the project or an admin wrote.",
+            ChatEventKindModel.MILESTONES_UNLOCKED: "An admin unlocked the project's milestones.",
+            ChatEventKindModel.MILESTONE_ADDED: "The freelancer added a milestone.",
+            ChatEventKindModel.MILESTONE_EDITED: (
+                "The freelancer edited a milestone; `changes` lists each changed field."
+            ),
+            ChatEventKindModel.MILESTONE_DELETED: "The freelancer deleted a milestone.",
+            ChatEventKindModel.MILESTONE_COMPLETED: "The freelancer ticked a milestone off.",
+            ChatEventKindModel.MILESTONE_REOPENED: "The freelancer unticked a completed milestone.",
+        },
     )
 
 

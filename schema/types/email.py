@@ -10,17 +10,25 @@ import strawberry
 from models import EmailStatus as EmailStatusModel
 from models import OutboxEmail
 from schema.ids import to_global_id
+from schema.types.common import described_enum
 
-if TYPE_CHECKING:  # strawberry.enum returns the class it registers
+if TYPE_CHECKING:  # described_enum returns the class it registers
     EmailStatus = EmailStatusModel
 else:
-    EmailStatus = strawberry.enum(
+    EmailStatus = described_enum(
         EmailStatusModel,
         name="EmailStatus",
-        description=(
-            "Delivery state of an e-mail: PENDING (waiting or being retried), SENT, or FAILED "
-            "(given up after the mail server refused it permanently)."
-        ),
+        description="Delivery state of an e-mail.",
+        values={
+            EmailStatusModel.PENDING: (
+                "Waiting for its first delivery attempt, or for a retry after a failed one."
+            ),
+            EmailStatusModel.SENT: (
+                "Accepted by the mail server (or written as an .eml file when no mail server "
+                "is configured)."
+            ),
+            EmailStatusModel.FAILED: "Given up: the mail server refused it permanently.",
+        },
     )
 
 

@@ -1,37 +1,33 @@
-"""The Project type and its milestone summaries."""
+"""The Project type and the two node types that hang off it: Milestone and ChatMessage.
+
+They reference each other both ways (a project lists its milestones and chat; each of those
+names its project; a chat event names its milestone), so they live in one module: types
+that cannot be understood apart are not split into modules that import each other.
+
+Each type is built for a viewer; what that viewer may see (e-mail addresses, whether they
+may edit) is asked of `services.access`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import Annotated
 
 import strawberry
 
-from models import Project, User
+from models import ChatMessage, Milestone, Project, User
 from schema.context import Info
-from schema.ids import to_global_id
+from schema.ids import to_cursor, to_global_id
 from schema.pagination import chat_page_args
-from schema.types.chat import ChatMessageConnection
-from schema.types.common import Node, PageInfo
-from schema.types.milestone import MilestoneType
-from schema.types.user import UserType
-from services import chat
-from services.access import can_edit_milestones
+from schema.types.common import ChatEventKind, Node, PageInfo
+from schema.types.user import UserType, load_user
+from schema.types.values import FieldChange, MilestoneProgress, ScheduleWarning
+from services import access, chat
 from services.schedule import schedule_warnings
 from services.validation import today_utc
 
-
-@strawberry.type(description="How many milestones there are, and how many are completed.")
-class MilestoneProgress:
-    total: int = strawberry.field(description="Number of milestones.")
-    completed: int = strawberry.field(description="Number of completed milestones.")
-
-
-@strawberry.type(description="A hint for the freelancer about the milestone schedule.")
-class ScheduleWarning:
-    code: str = strawberry.field(
-        description="Stable code, e.g. LAST_MILESTONE_NOT_ON_COMPLETION_DATE."
-    )
-    message: str = strawberry.field(description="Human-readable explanation.")
+_PAGE_ARGUMENT = "How many messages to return, 1 to 100."
 
 
 @strawberry.type(name="Project", description="A client's project with one freelancer.")
@@ -71,35 +67,36 @@ class ProjectType(Node):
             milestones_unlocked=project.milestones_unlocked,
             milestones_unlocked_at=project.milestones_unlocked_at,
             viewer_can_edit_milestones=viewer is not None
-            and project.milestones_unlocked
-            and can_edit_milestones(viewer, project),
+            and access.can_edit_milestones_now(viewer, project),
             created_at=project.created_at,
             model=project,
             viewer=viewer,
         )
 
-    async def _user(self, info: Info, user_id: int) -> UserType:
+    async def _member(self, info: Info, user_id: int) -> UserType:
         user = await info.context.loaders.user_by_id.load(user_id)
-        assert user is not None
+        assert user is not None  # members cannot be deleted (ON DELETE RESTRICT)
         return UserType.build(user, self.viewer, project=self.model)
 
     @strawberry.field(description="The client who hired the freelancer.")
     async def client(self, info: Info) -> UserType:
-        return await self._user(info, self.model.client_id)  # type: ignore[attr-defined]
+        return await self._member(info, self.model.client_id)
 
     @strawberry.field(description="The freelancer who works on the project.")
     async def freelancer(self, info: Info) -> UserType:
-        return await self._user(info, self.model.freelancer_id)  # type: ignore[attr-defined]
+        return await self._member(info, self.model.freelancer_id)
+
+    async def _milestones(self, info: Info) -> list[Milestone]:
+        return await info.context.loaders.milestones_by_project.load(self.model.id)
 
     @strawberry.field(description="Always chronological: due date ascending, then creation order.")
     async def milestones(self, info: Info) -> list[MilestoneType]:
-        rows = await info.context.loaders.milestones_by_project.load(self.model.id)
         today = today_utc()
-        return [MilestoneType.build(m, self.viewer, today) for m in rows]
+        return [MilestoneType.build(m, self.viewer, today) for m in await self._milestones(info)]
 
     @strawberry.field(description="How many milestones there are, and how many are completed.")
     async def milestone_progress(self, info: Info) -> MilestoneProgress:
-        rows = await info.context.loaders.milestones_by_project.load(self.model.id)
+        rows = await self._milestones(info)
         done = sum(1 for m in rows if m.completed_at is not None)
         return MilestoneProgress(total=len(rows), completed=done)
 
@@ -110,11 +107,8 @@ class ProjectType(Node):
         )
     )
     async def schedule_warnings(self, info: Info) -> list[ScheduleWarning]:
-        rows = await info.context.loaders.milestones_by_project.load(self.model.id)
-        return [
-            ScheduleWarning(code=w.code, message=w.message)
-            for w in schedule_warnings(self.model, rows)
-        ]
+        rows = await self._milestones(info)
+        return [ScheduleWarning.build(w) for w in schedule_warnings(self.model, rows)]
 
     @strawberry.field(
         description="The project chat, oldest first within a page; `last` pages back from the newest."
@@ -122,10 +116,20 @@ class ProjectType(Node):
     async def chat(
         self,
         info: Info,
-        first: int | None = strawberry.UNSET,
-        after: str | None = strawberry.UNSET,
-        last: int | None = strawberry.UNSET,
-        before: str | None = strawberry.UNSET,
+        first: Annotated[
+            int | None, strawberry.argument(description=f"{_PAGE_ARGUMENT} Pages forwards.")
+        ] = strawberry.UNSET,
+        after: Annotated[
+            str | None, strawberry.argument(description="Return the messages after this cursor.")
+        ] = strawberry.UNSET,
+        last: Annotated[
+            int | None,
+            strawberry.argument(description=f"{_PAGE_ARGUMENT} Pages back; 20 by default."),
+        ] = strawberry.UNSET,
+        before: Annotated[
+            str | None,
+            strawberry.argument(description="Return the messages before this cursor."),
+        ] = strawberry.UNSET,
     ) -> ChatMessageConnection:
         args = chat_page_args(first, after, last, before)
         rows, has_next, has_previous = await chat.page(self.model.id, **args)
@@ -139,14 +143,125 @@ async def load_project(info: Info, project_id: int, viewer: User | None) -> Proj
     return ProjectType.build(project, viewer)
 
 
-@strawberry.type(description="An edge of the projects connection.")
-class ProjectEdge:
-    cursor: str = strawberry.field(description="Opaque cursor for `after`.")
-    node: ProjectType = strawberry.field(description="The project.")
+@strawberry.type(name="Milestone", description="A dated step of a project.")
+class MilestoneType(Node):
+    id: strawberry.ID = strawberry.field(description="Opaque global ID.")
+    title: str = strawberry.field(description="Title of the milestone.")
+    description: str = strawberry.field(description="Short description; may be empty.")
+    due_date: dt.date = strawberry.field(description="When the milestone is due.")
+    completed: bool = strawberry.field(description="Whether the freelancer ticked it.")
+    completed_at: dt.datetime | None = strawberry.field(description="When it was ticked.")
+    overdue: bool = strawberry.field(description="Open and its due date is before today (UTC).")
+    created_at: dt.datetime = strawberry.field(description="When it was added.")
+    updated_at: dt.datetime = strawberry.field(description="When it last changed.")
+    model: strawberry.Private[Milestone]
+    viewer: strawberry.Private[User | None]
+
+    @classmethod
+    def build(cls, milestone: Milestone, viewer: User | None, today: dt.date) -> MilestoneType:
+        completed = milestone.completed_at is not None
+        return cls(
+            id=strawberry.ID(to_global_id("Milestone", milestone.id)),
+            title=milestone.title,
+            description=milestone.description,
+            due_date=milestone.due_date,
+            completed=completed,
+            completed_at=milestone.completed_at,
+            overdue=not completed and milestone.due_date < today,
+            created_at=milestone.created_at,
+            updated_at=milestone.updated_at,
+            model=milestone,
+            viewer=viewer,
+        )
+
+    @strawberry.field(description="The project the milestone belongs to.")
+    async def project(self, info: Info) -> ProjectType:
+        return await load_project(info, self.model.project_id, self.viewer)
+
+    @strawberry.field(description="Who ticked it; null while open.")
+    async def completed_by(self, info: Info) -> UserType | None:
+        model = self.model
+        return await load_user(info, model.completed_by_id, model.project_id, self.viewer)
 
 
-@strawberry.type(description="A page of projects, newest first.")
-class ProjectConnection:
-    edges: list[ProjectEdge] = strawberry.field(description="The projects of this page.")
+@strawberry.type(name="ChatMessage", description="A person's message or a platform event.")
+class ChatMessageType(Node):
+    id: strawberry.ID = strawberry.field(description="Opaque global ID.")
+    kind: ChatEventKind = strawberry.field(description="Message or the kind of event.")
+    body: str = strawberry.field(
+        description="What the chat shows; for a milestone event it names the milestone by its title."
+    )
+    changes: list[FieldChange] = strawberry.field(
+        description="For MILESTONE_EDITED: each field that changed, with its old and new value."
+    )
+    created_at: dt.datetime = strawberry.field(description="When it was posted.")
+    model: strawberry.Private[ChatMessage]
+    viewer: strawberry.Private[User | None]
+
+    @classmethod
+    def build(cls, message: ChatMessage, viewer: User | None) -> ChatMessageType:
+        return cls(
+            id=strawberry.ID(to_global_id("ChatMessage", message.id)),
+            kind=message.kind,
+            body=message.body,
+            changes=[FieldChange.build(change) for change in message.field_changes],
+            created_at=message.created_at,
+            model=message,
+            viewer=viewer,
+        )
+
+    @strawberry.field(description="The project whose chat this is.")
+    async def project(self, info: Info) -> ProjectType:
+        return await load_project(info, self.model.project_id, self.viewer)
+
+    @strawberry.field(
+        description=(
+            "The person who wrote a MESSAGE; null for the events the platform posts "
+            "(unlock and milestone events)."
+        )
+    )
+    async def author(self, info: Info) -> UserType | None:
+        return await load_user(info, self.model.author_id, self.model.project_id, self.viewer)
+
+    @strawberry.field(
+        description=(
+            "Who caused a platform event: the admin who unlocked, the freelancer who changed "
+            "a milestone; for MESSAGE the author."
+        )
+    )
+    async def actor(self, info: Info) -> UserType | None:
+        return await load_user(info, self.model.actor_id, self.model.project_id, self.viewer)
+
+    @strawberry.field(
+        description="The milestone an event is about; null for MESSAGE, and once that milestone is deleted."
+    )
+    async def milestone(self, info: Info) -> MilestoneType | None:
+        milestone_id = self.model.milestone_id
+        if milestone_id is None:
+            return None
+        milestone = await info.context.loaders.milestone_by_id.load(milestone_id)
+        return MilestoneType.build(milestone, self.viewer, today_utc()) if milestone else None
+
+
+@strawberry.type(description="An edge of the chat connection.")
+class ChatMessageEdge:
+    cursor: str = strawberry.field(description="Opaque cursor for `after`/`before`.")
+    node: ChatMessageType = strawberry.field(description="The chat message.")
+
+
+@strawberry.type(description="A page of a project's chat, oldest first.")
+class ChatMessageConnection:
+    edges: list[ChatMessageEdge] = strawberry.field(description="The messages of this page.")
     page_info: PageInfo = strawberry.field(description="Pagination details.")
-    total_count: int = strawberry.field(description="How many projects there are in all.")
+
+    @classmethod
+    def build(
+        cls, rows: Sequence[ChatMessage], viewer: User | None, has_next: bool, has_previous: bool
+    ) -> ChatMessageConnection:
+        edges = [
+            ChatMessageEdge(cursor=to_cursor("chat", m.id), node=ChatMessageType.build(m, viewer))
+            for m in rows
+        ]
+        return cls(
+            edges=edges, page_info=PageInfo.of([e.cursor for e in edges], has_next, has_previous)
+        )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import strawberry
 
-from models import Project, Role, User
+from models import Project, User
 from schema.context import Info
 from schema.ids import to_global_id
 from schema.types.common import Node
 from schema.types.common import Role as RoleEnum
+from services import access
 
 
 @strawberry.type(
@@ -30,22 +31,9 @@ class UserType(Node):
     )
 
     @classmethod
-    def build(
-        cls,
-        user: User,
-        viewer: User | None,
-        *,
-        project: Project | None = None,
-        shares_project: bool = False,
-    ) -> UserType:
-        """`project`: a project the viewer may see, through which this user is reached;
-        `shares_project`: the caller knows the two share a project."""
-        visible = viewer is not None and (
-            shares_project
-            or viewer.id == user.id
-            or viewer.role == Role.ADMIN
-            or (project is not None and project.is_member(user.id) and project.is_member(viewer.id))
-        )
+    def build(cls, user: User, viewer: User | None, *, project: Project | None = None) -> UserType:
+        """`project`: a project the viewer may see, through which this user is shown."""
+        visible = viewer is not None and access.can_see_email(viewer, user, project)
         return cls(
             id=strawberry.ID(to_global_id("User", user.id)),
             name=user.name,
