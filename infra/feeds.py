@@ -149,7 +149,7 @@ class ProjectFeed:
             .first()
             .values_list("id", flat=True)
         )
-        self.last_id = int(newest or 0)  # type: ignore[arg-type]
+        self.last_id = int(newest or 0)  # type: ignore[arg-type]  # Tortoise types flat values_list rows as tuples
         self.ready.set()
         while True:
             await self.wake.wait()
@@ -195,12 +195,12 @@ class ProjectFeed:
     async def _load(self, rows: list[ChatMessage], token_hashes: set[str]) -> Delivery:
         """Everything the subscribers need to check access and resolve the rows, in 4 queries."""
         project = await Project.get(id=self.project_id)
-        user_ids = {project.client_id, project.freelancer_id}  # type: ignore[attr-defined]
+        user_ids = {project.client_id, project.freelancer_id}
         milestone_ids: set[int] = set()
         for row in rows:
-            user_ids.update(u for u in (row.author_id, row.actor_id) if u)  # type: ignore[attr-defined]
-            if row.milestone_id:  # type: ignore[attr-defined]
-                milestone_ids.add(row.milestone_id)  # type: ignore[attr-defined]
+            user_ids.update(u for u in (row.author_id, row.actor_id) if u)
+            if row.milestone_id:
+                milestone_ids.add(row.milestone_id)
         users = {u.id: u for u in await User.filter(id__in=user_ids)}
         milestones = (
             {m.id: m for m in await Milestone.filter(id__in=milestone_ids)} if milestone_ids else {}

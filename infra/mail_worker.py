@@ -133,7 +133,7 @@ class MailWorker:
         for email_id in ids:
             if self._stopping.is_set():
                 break
-            if await self.deliver_one(int(email_id)) == "unavailable":  # type: ignore[call-overload]
+            if await self.deliver_one(int(email_id)) == "unavailable":  # type: ignore[call-overload]  # Tortoise types flat values_list rows as tuples
                 break  # the server is down: the others wait for the next pass
         return len(ids)
 

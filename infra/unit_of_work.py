@@ -35,4 +35,4 @@ async def atomic() -> AsyncIterator[UnitOfWork]:
     async with in_transaction():
         yield work
     for message in work.posted:
-        await events.publish(message.project_id, message.id)  # type: ignore[attr-defined]
+        await events.publish(message.project_id, message.id)

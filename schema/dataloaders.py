@@ -30,7 +30,7 @@ async def _milestones_by_project(project_ids: Sequence[int]) -> list[list[Milest
     grouped: dict[int, list[Milestone]] = defaultdict(list)
     rows = await Milestone.filter(project_id__in=set(project_ids)).order_by("due_date", "id")
     for milestone in rows:
-        grouped[milestone.project_id].append(milestone)  # type: ignore[attr-defined]
+        grouped[milestone.project_id].append(milestone)
     return [grouped.get(pid, []) for pid in project_ids]
 
 

@@ -154,8 +154,7 @@ class Mutation:
 
 @strawberry.type(description="Live updates over the graphql-transport-ws protocol.")
 class Subscription:
-    # Strawberry reads the element type from the annotation; the resolver is a generator.
-    chat_events: ChatMessageType = strawberry.subscription(  # type: ignore[assignment]
+    chat_events: ChatMessageType = strawberry.subscription(  # type: ignore[assignment]  # strawberry reads the element type from the annotation; the resolver returns a stream
         resolver=subscriptions.chat_events,
         description=(
             "Every chat message and milestone event of one project as it happens; "

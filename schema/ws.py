@@ -118,11 +118,11 @@ class SharedResultsWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if capture is None or message["type"] != "next":
             await super().send_message(message)
             return
-        payload = self.view.encode_json(message["payload"])  # type: ignore[typeddict-item]
+        payload = self.view.encode_json(message["payload"])  # type: ignore[typeddict-item]  # a "next" message, checked above
         assert isinstance(payload, str)
         if not capture.done():
             capture.set_result(payload)
-        await self.send_encoded_next(message["id"], payload)  # type: ignore[typeddict-item]
+        await self.send_encoded_next(message["id"], payload)  # type: ignore[typeddict-item]  # a "next" message, checked above
 
     async def send_encoded_next(self, operation_id: str, payload: str) -> None:
         """Send an already encoded result as operation `operation_id`'s `next` message."""
@@ -130,6 +130,6 @@ class SharedResultsWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             return  # completed or cancelled meanwhile
         text = f'{{"id":{json.dumps(operation_id)},"type":"next","payload":{payload}}}'
         try:
-            await self.context.request.send_text(text)  # type: ignore[union-attr]
+            await self.context.request.send_text(text)  # type: ignore[union-attr]  # this handler only serves WebSockets
         except WebSocketDisconnect as exc:
             raise WebSocketDisconnected from exc

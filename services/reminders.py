@@ -68,7 +68,7 @@ async def queue_due_reminders(delay_seconds: float, *, now: dt.datetime | None =
     )
     queued = 0
     for project_id in due:
-        queued += await _remind(int(project_id), now)  # type: ignore[call-overload]
+        queued += await _remind(int(project_id), now)  # type: ignore[call-overload]  # Tortoise types flat values_list rows as tuples
     return queued
 
 
