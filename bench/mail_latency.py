@@ -107,14 +107,9 @@ async def drain_rate(settings: Settings, emails: int) -> tuple[int, float]:
             team = await make_team(Api(http))
         client = await User.get(email=team.client.email)
         for i in range(emails):
-            email = milestone_mailer.milestone_added(
-                recipient_name=client.name,
-                actor_name="Bench",
-                project_title="Bench",
-                milestone_title=f"Bench {i}",
-                description="",
-                due_date=dt.date.today() + dt.timedelta(days=9),
-            )
+            due = dt.date.today() + dt.timedelta(days=9)
+            news = milestone_mailer.MilestoneNews(client.name, "Bench", "Bench", f"Bench {i}", due)
+            email = milestone_mailer.milestone_added(news, description="")
             await enqueue(email, to=client, project_id=None)
         queued = await OutboxEmail.filter(status=EmailStatus.PENDING).count()
         worker = MailWorker(settings)

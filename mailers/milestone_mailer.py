@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from mailers.render import RenderedEmail, render
 from models import FieldChange
@@ -47,129 +48,55 @@ def milestone_reminder(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class MilestoneNews:
+    """What every e-mail about one milestone tells: to whom, who did it, to which milestone."""
+
+    recipient_name: str
+    actor_name: str
+    project_title: str
+    milestone_title: str
+    due_date: dt.date
+
+
 def _milestone_event(
-    kind: str,
-    verb: str,
-    template: str,
-    *,
-    milestone_title: str,
-    **values: object,
+    news: MilestoneNews, verb: str, template: str = "milestone_event", **values: object
 ) -> RenderedEmail:
     """An e-mail to the client about one milestone; `verb` says what happened to it."""
     return render(
-        kind,
-        f"Milestone {verb}: “{milestone_title}”",
+        f"milestone_{verb}",
+        f"Milestone {verb}: “{news.milestone_title}”",
         template,
         verb=verb,
-        milestone_title=milestone_title,
+        recipient_name=news.recipient_name,
+        actor_name=news.actor_name,
+        project_title=news.project_title,
+        milestone_title=news.milestone_title,
+        due_date=news.due_date,
         **values,
     )
 
 
-def milestone_added(
-    *,
-    recipient_name: str,
-    actor_name: str,
-    project_title: str,
-    milestone_title: str,
-    description: str,
-    due_date: dt.date,
-) -> RenderedEmail:
+def milestone_added(news: MilestoneNews, *, description: str) -> RenderedEmail:
     """A milestone was added; its description, if any, follows."""
-    return _milestone_event(
-        "milestone_added",
-        "added",
-        "milestone_added",
-        recipient_name=recipient_name,
-        actor_name=actor_name,
-        project_title=project_title,
-        milestone_title=milestone_title,
-        due_date=due_date,
-        description=description,
-    )
+    return _milestone_event(news, "added", "milestone_added", description=description)
 
 
-def milestone_edited(
-    *,
-    recipient_name: str,
-    actor_name: str,
-    project_title: str,
-    milestone_title: str,
-    due_date: dt.date,
-    changes: Sequence[FieldChange],
-) -> RenderedEmail:
-    """A milestone was edited: each changed field with its old and new value."""
-    return _milestone_event(
-        "milestone_edited",
-        "edited",
-        "milestone_edited",
-        recipient_name=recipient_name,
-        actor_name=actor_name,
-        project_title=project_title,
-        milestone_title=milestone_title,
-        due_date=due_date,
-        changes=changes,
-    )
+def milestone_edited(news: MilestoneNews, *, changes: Sequence[FieldChange]) -> RenderedEmail:
+    """A milestone was edited; each changed field is listed with its old and new value."""
+    return _milestone_event(news, "edited", "milestone_edited", changes=changes)
 
 
-def milestone_deleted(
-    *,
-    recipient_name: str,
-    actor_name: str,
-    project_title: str,
-    milestone_title: str,
-    due_date: dt.date,
-) -> RenderedEmail:
+def milestone_deleted(news: MilestoneNews) -> RenderedEmail:
     """A milestone was deleted."""
-    return _milestone_event(
-        "milestone_deleted",
-        "deleted",
-        "milestone_event",
-        recipient_name=recipient_name,
-        actor_name=actor_name,
-        project_title=project_title,
-        milestone_title=milestone_title,
-        due_date=due_date,
-    )
+    return _milestone_event(news, "deleted")
 
 
-def milestone_completed(
-    *,
-    recipient_name: str,
-    actor_name: str,
-    project_title: str,
-    milestone_title: str,
-    due_date: dt.date,
-) -> RenderedEmail:
+def milestone_completed(news: MilestoneNews) -> RenderedEmail:
     """A milestone was marked completed."""
-    return _milestone_event(
-        "milestone_completed",
-        "completed",
-        "milestone_event",
-        recipient_name=recipient_name,
-        actor_name=actor_name,
-        project_title=project_title,
-        milestone_title=milestone_title,
-        due_date=due_date,
-    )
+    return _milestone_event(news, "completed")
 
 
-def milestone_reopened(
-    *,
-    recipient_name: str,
-    actor_name: str,
-    project_title: str,
-    milestone_title: str,
-    due_date: dt.date,
-) -> RenderedEmail:
+def milestone_reopened(news: MilestoneNews) -> RenderedEmail:
     """A completed milestone was reopened."""
-    return _milestone_event(
-        "milestone_reopened",
-        "reopened",
-        "milestone_event",
-        recipient_name=recipient_name,
-        actor_name=actor_name,
-        project_title=project_title,
-        milestone_title=milestone_title,
-        due_date=due_date,
-    )
+    return _milestone_event(news, "reopened")

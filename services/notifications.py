@@ -7,11 +7,12 @@ e-mail commit together or not at all. Recipients are chosen here, per the operat
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from functools import partial
 
 from infra.outbox import enqueue
 from infra.unit_of_work import UnitOfWork
 from mailers import milestone_mailer
+from mailers.milestone_mailer import MilestoneNews
 from mailers.render import RenderedEmail
 from models import ChatEventKind, ChatMessage, FieldChange, Milestone, Project, User
 
@@ -41,22 +42,20 @@ async def _post(
 
 async def _email_client(
     project: Project,
-    render: Callable[..., RenderedEmail],
+    render: Callable[[MilestoneNews], RenderedEmail],
     milestone: Milestone,
     actor: User,
-    **values: Any,
 ) -> None:
     """Milestone changes are told to the project's client."""
     client = await project.client
-    email = render(
+    news = MilestoneNews(
         recipient_name=client.name,
         actor_name=actor.name,
         project_title=project.title,
         milestone_title=milestone.title,
         due_date=milestone.due_date,
-        **values,
     )
-    await enqueue(email, to=client, project_id=project.id)
+    await enqueue(render(news), to=client, project_id=project.id)
 
 
 async def chat_message(work: UnitOfWork, project: Project, author: User, body: str) -> ChatMessage:
@@ -97,13 +96,8 @@ async def milestone_added(
         actor=actor,
         milestone=milestone,
     )
-    await _email_client(
-        project,
-        milestone_mailer.milestone_added,
-        milestone,
-        actor,
-        description=milestone.description,
-    )
+    render = partial(milestone_mailer.milestone_added, description=milestone.description)
+    await _email_client(project, render, milestone, actor)
 
 
 async def milestone_edited(
@@ -128,13 +122,8 @@ async def milestone_edited(
         milestone=milestone,
         changes=changes,
     )
-    await _email_client(
-        project,
-        milestone_mailer.milestone_edited,
-        milestone,
-        actor,
-        changes=changes,
-    )
+    render = partial(milestone_mailer.milestone_edited, changes=changes)
+    await _email_client(project, render, milestone, actor)
 
 
 async def milestone_deleted(

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import html
 from collections.abc import Callable
-from typing import TypedDict
 
 import pytest
 
 from mailers import milestone_mailer
+from mailers.milestone_mailer import MilestoneNews
 from mailers.render import RenderedEmail
 from models import FieldChange
 
@@ -17,23 +17,13 @@ TRICKY = '<b>Tom & "Jerry"</b>'
 DUE = dt.date(2030, 1, 31)
 
 
-class Event(TypedDict):
-    """The values every e-mail about one milestone takes."""
-
-    recipient_name: str
-    actor_name: str
-    project_title: str
-    milestone_title: str
-    due_date: dt.date
-
-
-EVENT: Event = {
-    "recipient_name": "Carla",
-    "actor_name": "Fred",
-    "project_title": "Data pipeline audit",
-    "milestone_title": "Design",
-    "due_date": DUE,
-}
+NEWS = MilestoneNews(
+    recipient_name="Carla",
+    actor_name="Fred",
+    project_title="Data pipeline audit",
+    milestone_title="Design",
+    due_date=DUE,
+)
 
 
 ALL_EMAILS: dict[str, Callable[[], RenderedEmail]] = {
@@ -49,13 +39,13 @@ ALL_EMAILS: dict[str, Callable[[], RenderedEmail]] = {
         unlocked_on=dt.date(2030, 1, 2),
         completion_date=DUE,
     ),
-    "milestone_added": lambda: milestone_mailer.milestone_added(**EVENT, description="Wireframes."),
+    "milestone_added": lambda: milestone_mailer.milestone_added(NEWS, description="Wireframes."),
     "milestone_edited": lambda: milestone_mailer.milestone_edited(
-        **EVENT, changes=[FieldChange("title", "Draft", "Design")]
+        NEWS, changes=[FieldChange("title", "Draft", "Design")]
     ),
-    "milestone_deleted": lambda: milestone_mailer.milestone_deleted(**EVENT),
-    "milestone_completed": lambda: milestone_mailer.milestone_completed(**EVENT),
-    "milestone_reopened": lambda: milestone_mailer.milestone_reopened(**EVENT),
+    "milestone_deleted": lambda: milestone_mailer.milestone_deleted(NEWS),
+    "milestone_completed": lambda: milestone_mailer.milestone_completed(NEWS),
+    "milestone_reopened": lambda: milestone_mailer.milestone_reopened(NEWS),
 }
 
 
@@ -79,12 +69,7 @@ def test_every_email_has_both_parts_and_the_project_footer(kind: str) -> None:
 
 def test_values_are_escaped_in_html_and_verbatim_in_text() -> None:
     email = milestone_mailer.milestone_added(
-        recipient_name=TRICKY,
-        actor_name=TRICKY,
-        project_title=TRICKY,
-        milestone_title=TRICKY,
-        description=TRICKY,
-        due_date=DUE,
+        MilestoneNews(TRICKY, TRICKY, TRICKY, TRICKY, DUE), description=TRICKY
     )
     escaped = "&lt;b&gt;Tom &amp; &quot;Jerry&quot;&lt;/b&gt;"
     assert email.subject == f"Milestone added: “{TRICKY}”"
@@ -105,7 +90,7 @@ def test_the_edit_email_lists_each_change_with_empty_values_named() -> None:
         FieldChange("description", "", "Wireframes first."),
         FieldChange("dueDate", "2030-01-15", "2030-01-31"),
     ]
-    email = milestone_mailer.milestone_edited(**EVENT, changes=changes)
+    email = milestone_mailer.milestone_edited(NEWS, changes=changes)
     assert email.subject == "Milestone edited: “Design”"
     assert (
         "What changed:\n"
@@ -125,14 +110,14 @@ def test_the_edit_email_lists_each_change_with_empty_values_named() -> None:
 
 def test_a_cleared_value_shows_as_empty() -> None:
     changes = [FieldChange("description", "Wireframes first.", "")]
-    email = milestone_mailer.milestone_edited(**EVENT, changes=changes)
+    email = milestone_mailer.milestone_edited(NEWS, changes=changes)
     assert "- Description: Wireframes first. → (empty)\n" in email.text
     assert "<del>Wireframes first.</del> &rarr; <ins>(empty)</ins>" in email.html
 
 
 def test_a_description_keeps_its_line_breaks() -> None:
     description = "Wireframes:\n- home\n- checkout\n\nThen <review>."
-    email = milestone_mailer.milestone_added(**EVENT, description=description)
+    email = milestone_mailer.milestone_added(NEWS, description=description)
     assert f"Due: 2030-01-31\n\n{description}\n\n--\n" in email.text
     assert (
         '<p style="white-space: pre-wrap;">Wireframes:\n- home\n- checkout\n\n'
@@ -141,7 +126,7 @@ def test_a_description_keeps_its_line_breaks() -> None:
 
 
 def test_without_a_description_the_email_ends_at_the_due_date() -> None:
-    email = milestone_mailer.milestone_added(**EVENT, description="")
+    email = milestone_mailer.milestone_added(NEWS, description="")
     assert "Due: 2030-01-31\n\n--\n" in email.text
     assert "pre-wrap" not in email.html
     assert "</table>\n<p style=" in email.html
