@@ -1,7 +1,10 @@
 """Fixtures: one real server per database backend, shared by the tests that use it.
 
 The whole suite runs against SQLite, and again against PostgreSQL when TEST_DATABASE_URL
-is set (a fresh database is created for the run and dropped after it).
+is set (a fresh database is created for the run and dropped after it). Tests that need
+Redis or a database of their own (server processes) use `reachable_redis` and
+`postgres_url`: skipped without TEST_REDIS_URL / TEST_DATABASE_URL, failing (not skipped)
+when those are set but the services cannot be reached.
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis.asyncio as aioredis
 
 from settings import Settings
 from tests.support import Api, RunningServer, backends, fresh_postgres_database, running_server
+from tests.support_ws import reset_subscriber_baseline
 
 
 @pytest.fixture(scope="session", params=backends())
@@ -39,3 +44,39 @@ async def server(
 async def api(server: RunningServer) -> AsyncIterator[Api]:
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
         yield Api(client)
+
+
+@pytest.fixture
+def subscriber_baseline() -> None:
+    """Start counting the in-process hub's subscribers afresh (see `wait_for_subscribers`)."""
+    reset_subscriber_baseline()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        pytest.skip("TEST_REDIS_URL is not set")
+    return url
+
+
+@pytest.fixture
+async def reachable_redis(redis_url: str) -> str:
+    client = aioredis.Redis.from_url(redis_url, protocol=2, socket_connect_timeout=3)
+    try:
+        await client.ping()
+    except Exception as error:  # set but unreachable: a failure, not a skip
+        pytest.fail(f"TEST_REDIS_URL={redis_url} is unreachable: {error}")
+    finally:
+        await client.aclose()
+    return redis_url
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A fresh, empty PostgreSQL database beside TEST_DATABASE_URL's, for server processes."""
+    admin_url = os.environ.get("TEST_DATABASE_URL")
+    if not admin_url:
+        pytest.skip("TEST_DATABASE_URL is not set")
+    async with fresh_postgres_database(admin_url) as url:
+        yield url

@@ -1,4 +1,8 @@
-"""Test helpers: a real server on a free loopback port, and a small GraphQL client for it."""
+"""Test helpers: a real server on a free loopback port, and a small GraphQL client for it.
+
+Helpers for chat events are in support_ws.py, for e-mail delivery in support_mail.py, for
+server processes in support_processes.py; fixtures are in conftest.py.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,9 @@ import itertools
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -19,9 +24,11 @@ import httpx
 import uvicorn
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
+from schema.ids import from_global_id
 from server import create_app
 from settings import Settings
 
+ROOT = Path(__file__).resolve().parent.parent  # where server.py is
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
 
@@ -34,6 +41,22 @@ def free_port() -> int:
 
 def future(days: int = 30) -> str:
     return (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=days)).isoformat()
+
+
+def pk(global_id: str) -> int:
+    """The database id inside a Relay global ID."""
+    parsed = from_global_id(global_id)
+    assert parsed is not None, global_id
+    return parsed[1]
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = 15.0) -> None:
+    """Wait until `check()` holds; fail after `within` seconds."""
+    deadline = asyncio.get_running_loop().time() + within
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
 
 
 @contextlib.asynccontextmanager

@@ -1,7 +1,8 @@
 """chatEvents over graphql-transport-ws, through a real server and a real WebSocket client.
 
-The client below speaks the protocol directly with the `websockets` library, so that close
-codes, `error` messages and "nothing arrived" are all observable.
+Every event kind with all its fields, order under bursts, who receives nothing (outsiders,
+the anonymous, other projects, the logged out), limits, origins, shutdown, slow readers,
+shared results, and a stock GraphQL client. The client is tests/support_ws.py's `WsClient`.
 """
 
 from __future__ import annotations
@@ -9,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import itertools
-import json
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -20,145 +19,24 @@ import pytest
 import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from infra import events
 from infra.feeds import Delivery, Ended, LocalFeeds
-from schema.ids import from_global_id
 from schema.view import GraphQLApp
-from tests.support import Api, RunningServer, free_port, future, make_team
+from tests.support import Api, RunningServer, free_port, future, make_team, pk
+from tests.support_ws import (
+    COMPLETE,
+    DELETE,
+    EDIT,
+    SEND,
+    WsClient,
+    error_codes,
+    wait_for_subscribers,
+)
 
-CHAT_EVENTS = """subscription($id: ID!) { chatEvents(projectId: $id) {
-  id kind body createdAt
-  author { id name email }
-  actor { id name role }
-  milestone { id title completed completedBy { id } }
-  changes { field from to }
-  project { id title milestoneProgress { total completed } }
-} }"""
-
-SEND = """mutation($input: SendChatMessageInput!) {
-  sendChatMessage(input: $input) { errors { code } message { id } } }"""
-EDIT = """mutation($input: EditMilestoneInput!) {
-  editMilestone(input: $input) { errors { code } } }"""
-COMPLETE = """mutation($input: SetMilestoneCompletedInput!) {
-  setMilestoneCompleted(input: $input) { errors { code } } }"""
-DELETE = """mutation($input: DeleteMilestoneInput!) {
-  deleteMilestone(input: $input) { errors { code } } }"""
-
-_ids = itertools.count(1)
-
-
-def pk(global_id: str) -> int:
-    parsed = from_global_id(global_id)
-    assert parsed is not None, global_id
-    return parsed[1]
-
-
-class WsClient:
-    """A graphql-transport-ws client: one connection, any number of operations."""
-
-    def __init__(self, ws: ClientConnection) -> None:
-        self.ws = ws
-
-    @classmethod
-    @contextlib.asynccontextmanager
-    async def open(
-        cls,
-        url: str,
-        token: str | None = None,
-        *,
-        header_token: str | None = None,
-        origin: str | None = None,
-        init: bool = True,
-    ) -> AsyncIterator[WsClient]:
-        headers = {"Authorization": f"Bearer {header_token}"} if header_token else {}
-        async with connect(
-            url,
-            subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
-            additional_headers=headers,
-            origin=origin,  # type: ignore[arg-type]
-            open_timeout=5,
-        ) as ws:
-            client = cls(ws)
-            if init:
-                payload = {"Authorization": f"Bearer {token}"} if token else {}
-                await client.send({"type": "connection_init", "payload": payload})
-                ack = await client.receive()
-                assert ack["type"] == "connection_ack", ack
-            yield client
-
-    async def send(self, message: dict[str, Any]) -> None:
-        await self.ws.send(json.dumps(message))
-
-    async def receive(self, within: float = 10) -> dict[str, Any]:
-        while True:
-            message = json.loads(await asyncio.wait_for(self.ws.recv(), within))
-            if message["type"] == "ping":
-                await self.send({"type": "pong"})
-                continue
-            return message
-
-    async def subscribe(self, project_id: str, query: str = CHAT_EVENTS) -> str:
-        op_id = str(next(_ids))
-        await self.send(
-            {
-                "id": op_id,
-                "type": "subscribe",
-                "payload": {"query": query, "variables": {"id": project_id}},
-            }
-        )
-        return op_id
-
-    async def subscribed(self, project_id: str) -> str:
-        """Subscribe and wait until the server has joined the feed (no reply to wait for)."""
-        op_id = await self.subscribe(project_id)
-        await wait_for_subscribers(1, relative=True)
-        return op_id
-
-    async def event(self, op_id: str, within: float = 10) -> dict[str, Any]:
-        message = await self.receive(within)
-        assert message["id"] == op_id, message
-        assert message["type"] == "next", message
-        assert "errors" not in message["payload"], message
-        return message["payload"]["data"]["chatEvents"]
-
-    async def nothing(self, within: float = 0.5) -> None:
-        with pytest.raises(TimeoutError):
-            message = await self.receive(within)
-            pytest.fail(f"unexpected message {message}")
-
-    async def close_code(self, within: float = 10) -> tuple[int, str]:
-        try:
-            while True:
-                await asyncio.wait_for(self.ws.recv(), within)
-        except ConnectionClosed as closed:
-            assert closed.rcvd is not None
-            return closed.rcvd.code, closed.rcvd.reason
-
-
-_baseline: list[int] = [0]
-
-
-async def wait_for_subscribers(count: int, *, relative: bool = False, within: float = 5) -> None:
-    """Until this process's hub has `count` subscribers (more than the last wait, if relative)."""
-    target = _baseline[0] + count if relative else count
-    deadline = time.monotonic() + within
-    while events.feeds().subscriber_count < target:
-        assert time.monotonic() < deadline, f"{events.feeds().subscriber_count} < {target}"
-        await asyncio.sleep(0.01)
-    _baseline[0] = events.feeds().subscriber_count
-
-
-@pytest.fixture(autouse=True)
-def _count_subscribers() -> None:
-    _baseline[0] = events.feeds().subscriber_count
-
-
-def error_codes(message: dict[str, Any]) -> list[str]:
-    errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
-    return [e["extensions"]["code"] for e in errors]
+pytestmark = pytest.mark.usefixtures("subscriber_baseline")
 
 
 async def test_members_receive_every_event_in_order_with_all_fields(
@@ -375,7 +253,7 @@ async def test_subscriptions_per_connection_are_capped(api: Api, server: Running
     async with WsClient.open(server.ws_url, team.client.token) as ws:
         for _ in range(20):
             await ws.subscribe(team.project_id)
-        await wait_for_subscribers(20, relative=True)
+        await wait_for_subscribers(20)
         op = await ws.subscribe(team.project_id)
         refused = await ws.receive()
         assert (refused["type"], refused["id"]) == ("error", op)
@@ -495,7 +373,7 @@ async def test_subscribers_with_the_same_document_and_viewer_share_one_result(
         ops.append(await first.subscribe(team.project_id, query=short))
         second_op = await second.subscribe(team.project_id)
         other_op = await other_viewer.subscribe(team.project_id)
-        await wait_for_subscribers(5, relative=True)
+        await wait_for_subscribers(5)
         await api.data(
             SEND, {"input": {"projectId": team.project_id, "body": "shared"}}, team.admin.token
         )
@@ -539,13 +417,14 @@ async def test_a_client_that_stops_reading_is_disconnected_with_a_reason(
             team.project_id,
             f"subscription($id: ID!) {{ chatEvents(projectId: $id) {{ {heavy} }} }}",
         )
-        await wait_for_subscribers(1, relative=True)
+        await wait_for_subscribers(1)
+        joined = events.feeds().subscriber_count
         body = "x" * 4000
         for _ in range(400):
             await api.data(
                 SEND, {"input": {"projectId": team.project_id, "body": body}}, team.freelancer.token
             )
-            if events.feeds().subscriber_count == _baseline[0] - 1:
+            if events.feeds().subscriber_count == joined - 1:
                 break  # cut off
         else:
             pytest.fail("the subscriber was never cut off")
@@ -581,7 +460,7 @@ async def test_a_stock_graphql_client_subscribes(api: Api, server: RunningServer
     async with Client(transport=transport(team.client.token)) as session:
         stream = session.subscribe(document, variable_values={"id": team.project_id})
         first = asyncio.ensure_future(anext(stream))
-        await wait_for_subscribers(1, relative=True)
+        await wait_for_subscribers(1)
         await api.add_milestone(team.freelancer, team.project_id, "Via gql")
         event = (await asyncio.wait_for(first, 10))["chatEvents"]
         assert event["kind"] == "MILESTONE_ADDED" and "“Via gql”" in event["body"]

@@ -21,21 +21,9 @@ import redis.asyncio as aioredis
 
 from infra.feeds import Delivery, Subscriber
 from infra.redis_hub import CHANNEL, RedisHub
-from tests.support import Api, RunningServer, free_port, make_team
-from tests.test_chat_events import WsClient, pk
-from tests.test_chat_events_multiprocess import (
-    PROCESSES,
-    api_for,
-    create_admin,
-    drain,
-    make_team_with,
-    postgres_url,  # noqa: F401 - fixture
-    reachable_redis,  # noqa: F401 - fixture
-    redis_url,  # noqa: F401 - fixture
-    send,
-    server_process,
-    until_live,
-)
+from tests.support import Api, RunningServer, free_port, make_team, pk
+from tests.support_processes import PROCESSES, api_for, create_admin, make_team_with, server_process
+from tests.support_ws import WsClient, bodies, drain, drain_all, send, until_live, ws_url
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 HAVE_REDIS_SERVER = Path(REDIS_SERVER).exists()
@@ -113,16 +101,6 @@ async def delivered(subscriber: Subscriber, within: float = 10) -> list[str]:
     return [m.body for m in item.messages]
 
 
-async def post(api: Api, token: str, project_id: str, body: str) -> int:
-    data = await api.data(
-        """mutation($input: SendChatMessageInput!) {
-             sendChatMessage(input: $input) { message { id } } }""",
-        {"input": {"projectId": project_id, "body": body}},
-        token,
-    )
-    return pk(data["sendChatMessage"]["message"]["id"])
-
-
 async def test_hub_resumes_after_redis_restarts(
     api: Api, server: RunningServer, own_redis: OwnRedis
 ) -> None:
@@ -141,14 +119,14 @@ async def test_hub_resumes_after_redis_restarts(
         # One listener connection per hub, however many subscribers it serves.
         assert await own_redis.subscribers(channel) == 2
 
-        first = await post(api, team.client.token, team.project_id, "before")
+        first = await send(api, team.client, team.project_id, "before")
         await publisher.publish(project, first)
         for subscriber in subscribers:
             assert await delivered(subscriber) == ["before"]
 
         await own_redis.stop()
         await until(lambda: not listener.connected.is_set())
-        during = await post(api, team.client.token, team.project_id, "during")
+        during = await send(api, team.client, team.project_id, "during")
         started = time.monotonic()
         await publisher.publish(project, during)  # fails fast and is kept for later
         assert time.monotonic() - started < 2
@@ -159,7 +137,7 @@ async def test_hub_resumes_after_redis_restarts(
             assert await delivered(subscriber, within=15) == ["during"]
         await until(lambda: publisher.connected.is_set())
 
-        after = await post(api, team.client.token, team.project_id, "after")
+        after = await send(api, team.client, team.project_id, "after")
         await publisher.publish(project, after)
         for subscriber in subscribers:
             assert await delivered(subscriber) == ["after"]
@@ -181,7 +159,7 @@ async def test_hub_starts_while_redis_is_down_and_catches_up(
     try:
         team = await make_team(api)
         subscriber = await hub.feeds.subscribe(pk(team.project_id), team.client.token)
-        await post(api, team.client.token, team.project_id, "while down")
+        await send(api, team.client, team.project_id, "while down")
         await own_redis.start()
         # Nobody published it through Redis: the resync after connecting finds the row.
         assert await delivered(subscriber, within=15) == ["while down"]
@@ -190,7 +168,7 @@ async def test_hub_starts_while_redis_is_down_and_catches_up(
 
 
 async def test_server_processes_keep_delivering_across_a_redis_restart(
-    postgres_url: str,  # noqa: F811 - the imported fixture
+    postgres_url: str,
     own_redis: OwnRedis,
     tmp_path: Path,
 ) -> None:
@@ -202,10 +180,10 @@ async def test_server_processes_keep_delivering_across_a_redis_restart(
         ):
             admin = await create_admin(api_a, postgres_url, tmp_path)
             team = await make_team_with(api_a, admin)
-            ws_url = url_a.replace("http://", "ws://") + "/graphql"
-            async with WsClient.open(ws_url, team.client.token) as ws:
-                ops = [await ws.subscribe(team.project_id) for _ in range(2)]
-                await until_live(ws, ops[0], api_b, team)
+            async with WsClient.open(ws_url(url_a), team.client.token) as ws:
+                for _ in range(2):
+                    await ws.subscribe(team.project_id)
+                await until_live(ws, api_b, team)
                 await drain_all(ws)
                 assert await own_redis.subscribers(CHANNEL) == 2  # one per process
 
@@ -218,39 +196,23 @@ async def test_server_processes_keep_delivering_across_a_redis_restart(
                 await own_redis.start()
                 assert await bodies(ws, 2, within=20) == ["during", "during"]
 
-                await until_live(ws, ops[0], api_b, team)
+                await until_live(ws, api_b, team)
                 await drain_all(ws)
                 await send(api_b, team.freelancer, team.project_id, "after")
                 assert await bodies(ws, 2) == ["after", "after"]
 
 
-async def bodies(ws: WsClient, count: int, within: float = 10) -> list[str]:
-    got = []
-    for _ in range(count):
-        message = await ws.receive(within)
-        assert message["type"] == "next", message
-        got.append(message["payload"]["data"]["chatEvents"]["body"])
-    return got
-
-
-async def drain_all(ws: WsClient) -> None:
-    with contextlib.suppress(TimeoutError):
-        while True:
-            await ws.receive(0.3)
-
-
 async def test_a_single_process_delivers_through_the_shared_redis(
-    reachable_redis: str,  # noqa: F811 - the imported fixture
+    reachable_redis: str,
     tmp_path: Path,
 ) -> None:
     database = f"sqlite://{tmp_path / 'one.sqlite3'}"
     async with server_process(database, reachable_redis, tmp_path) as url, api_for(url) as api:
         admin = await create_admin(api, database, tmp_path)
         team = await make_team_with(api, admin)
-        ws_url = url.replace("http://", "ws://") + "/graphql"
-        async with WsClient.open(ws_url, team.freelancer.token) as ws:
+        async with WsClient.open(ws_url(url), team.freelancer.token) as ws:
             op = await ws.subscribe(team.project_id)
-            await until_live(ws, op, api, team)
+            await until_live(ws, api, team)
             await drain(ws, op)
             await api.add_milestone(team.freelancer, team.project_id, "Through Redis")
             event = await ws.event(op)

@@ -12,8 +12,8 @@ from infra.mail_worker import running_worker
 from mailers.transport import build_message
 from models import OutboxEmail
 from server import mail_worker
-from tests.support import Api, RunningServer, future, make_team
-from tests.test_mail_delivery import all_sent, eventually, rows_to, worker_settings
+from tests.support import Api, RunningServer, eventually, future, make_team
+from tests.support_mail import all_sent, rows_to, worker_settings
 
 
 def read_folder(folder: Path) -> dict[str, bytes]:

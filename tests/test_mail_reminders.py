@@ -8,8 +8,8 @@ from infra.mail_worker import running_worker
 from models import OutboxEmail, Project
 from schema.ids import pk_of
 from server import mail_worker
-from tests.support import Api, RunningServer, make_team
-from tests.test_mail_delivery import Sink, all_sent, eventually, smtp_server, worker_settings
+from tests.support import Api, RunningServer, eventually, make_team
+from tests.support_mail import Sink, all_sent, smtp_server, worker_settings
 
 DELAY = 0.2
 

@@ -1,0 +1,125 @@
+"""`python server.py` in a subprocess, as an operator runs it, and what tests do with it.
+
+For tests where several server processes share one database and one Redis, or where the
+process itself (its signals, its commands) is what is tested.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support import PASSWORD, ROOT, Account, Api, Team, free_port
+
+
+def server_env(database_url: str, redis_url: str, tmp: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "MAIL_WORKER": "0",
+        "MAIL_DIR": str(tmp / "mail"),
+        "GRAPHIQL": "0",
+    }
+
+
+# Base URL -> the running `server.py` process behind it, for tests that stop it themselves.
+PROCESSES: dict[str, asyncio.subprocess.Process] = {}
+
+
+@contextlib.asynccontextmanager
+async def server_process(
+    database_url: str, redis_url: str, tmp: Path, name: str = "server"
+) -> AsyncIterator[str]:
+    """`python server.py --port P` until the block ends; yields its base URL."""
+    port = free_port()
+    log = tmp / f"{name}-{port}.log"
+    with log.open("wb") as out:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "server.py",
+            "--port",
+            str(port),
+            cwd=ROOT,
+            env=server_env(database_url, redis_url, tmp),
+            stdout=out,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        async with httpx.AsyncClient() as client:
+            while True:
+                if process.returncode is not None:
+                    pytest.fail(f"{name} exited during start-up:\n{log.read_text()}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(f"{url}/healthz")).status_code == 200:
+                        break
+                assert time.monotonic() < deadline, log.read_text()
+                await asyncio.sleep(0.1)
+        PROCESSES[url] = process
+        yield url
+    finally:
+        PROCESSES.pop(url, None)
+        if process.returncode is None:
+            process.terminate()
+            try:
+                # Open subscriptions must not keep the server from stopping.
+                await asyncio.wait_for(process.wait(), timeout=10)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+                pytest.fail(f"{name} did not stop within 10 s:\n{log.read_text()}")
+
+
+async def create_admin(api: Api, database_url: str, tmp: Path) -> Account:
+    """An admin made with the operator's command, then logged in over HTTP."""
+    email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "server.py",
+        "create-admin",
+        "--email",
+        email,
+        "--password",
+        PASSWORD,
+        "--name",
+        "Ada Admin",
+        cwd=ROOT,
+        env=server_env(database_url, "", tmp),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await process.communicate()
+    assert process.returncode == 0, output.decode()
+    data = await api.data(
+        "mutation($input: LogInInput!) { logIn(input: $input) { token user { id } } }",
+        {"input": {"email": email, "password": PASSWORD}},
+    )
+    login = data["logIn"]
+    return Account(login["user"]["id"], login["token"], email, "Ada Admin", "ADMIN")
+
+
+async def make_team_with(api: Api, admin: Account) -> Team:
+    """Like `make_team`, with an admin made beforehand (a server process has its own)."""
+    client = await api.sign_up("CLIENT")
+    freelancer = await api.sign_up("FREELANCER")
+    outsider = await api.sign_up("FREELANCER")
+    project_id = await api.create_project(client, freelancer)
+    await api.unlock(admin, project_id)
+    return Team(client, freelancer, admin, outsider, project_id)
+
+
+@contextlib.asynccontextmanager
+async def api_for(url: str) -> AsyncIterator[Api]:
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        yield Api(client)
