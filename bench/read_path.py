@@ -315,11 +315,11 @@ CATEGORIES = [  # (label, substrings of a frame's file); a sample goes to its in
 
 MARKERS = [  # inclusive time of the frames whose text contains these
     ("get_context (bearer token -> user)", "get_context"),
-    ("Query.project resolver (visible_project)", "visible_project"),
+    ("Query.project resolver (authorized_find)", "authorized_find"),
     ("ProjectType.milestones (DataLoader + build)", f"milestones ({ROOT}/schema/types/project.py"),
     ("ProjectType.chat (services.chat.page + build)", f"chat ({ROOT}/schema/types/project.py"),
-    ("MilestoneType.build", f"build ({ROOT}/schema/types/milestone.py"),
-    ("ChatMessageConnection/ChatMessageType.build", f"build ({ROOT}/schema/types/chat.py"),
+    ("MilestoneType.build", f"build ({ROOT}/schema/types/project.py"),
+    ("ChatMessageConnection/ChatMessageType.build", f"build ({ROOT}/schema/types/project.py"),
     ("permission checks (IsAuthenticated)", "permission"),
     ("ParserCache/ValidationCache + limiters", "strawberry/extensions"),
     ("graphql-core complete_value (result tree)", "complete_value"),
