@@ -84,20 +84,34 @@ async def milestones_unlocked(work: UnitOfWork, project: Project, admin: User) -
     await enqueue(email, to=freelancer, project_id=project.id)
 
 
+async def _milestone_changed(
+    work: UnitOfWork,
+    project: Project,
+    milestone: Milestone,
+    actor: User,
+    event: tuple[ChatEventKind, str],
+    render: Callable[[MilestoneNews], RenderedEmail],
+    *,
+    changes: Sequence[FieldChange] = (),
+    deleted: bool = False,
+) -> None:
+    """Post the chat `event` (kind, body) about `milestone`, and e-mail the client."""
+    kind, body = event
+    # A deleted row is about to go: its event keeps the title in the body, not a dangling link.
+    linked = None if deleted else milestone
+    await _post(work, project, kind, body, actor=actor, milestone=linked, changes=changes)
+    await _email_client(project, render, milestone, actor)
+
+
 async def milestone_added(
     work: UnitOfWork, project: Project, milestone: Milestone, actor: User
 ) -> None:
-    await _post(
-        work,
-        project,
-        ChatEventKind.MILESTONE_ADDED,
-        f"{actor.name} added the milestone “{milestone.title}”, "
-        f"due {milestone.due_date.isoformat()}.",
-        actor=actor,
-        milestone=milestone,
-    )
+    due = milestone.due_date.isoformat()
+    body = f"{actor.name} added the milestone “{milestone.title}”, due {due}."
     render = partial(milestone_mailer.milestone_added, description=milestone.description)
-    await _email_client(project, render, milestone, actor)
+    await _milestone_changed(
+        work, project, milestone, actor, (ChatEventKind.MILESTONE_ADDED, body), render
+    )
 
 
 async def milestone_edited(
@@ -108,52 +122,30 @@ async def milestone_edited(
     changes: Sequence[FieldChange],
 ) -> None:
     renamed = next((c for c in changes if c.field == "title"), None)
-    if renamed:
-        body = f"{actor.name} edited the milestone “{renamed.old}” (now “{milestone.title}”)."
-    else:
-        body = f"{actor.name} edited the milestone “{milestone.title}”."
+    named = f"“{renamed.old}” (now “{milestone.title}”)" if renamed else f"“{milestone.title}”"
     changed = ", ".join(c.label.lower() for c in changes)
-    await _post(
-        work,
-        project,
-        ChatEventKind.MILESTONE_EDITED,
-        f"{body[:-1]}: {changed} changed.",
-        actor=actor,
-        milestone=milestone,
-        changes=changes,
-    )
+    body = f"{actor.name} edited the milestone {named}: {changed} changed."
     render = partial(milestone_mailer.milestone_edited, changes=changes)
-    await _email_client(project, render, milestone, actor)
+    event = (ChatEventKind.MILESTONE_EDITED, body)
+    await _milestone_changed(work, project, milestone, actor, event, render, changes=changes)
 
 
 async def milestone_deleted(
     work: UnitOfWork, project: Project, milestone: Milestone, actor: User
 ) -> None:
-    await _post(
-        work,
-        project,
-        ChatEventKind.MILESTONE_DELETED,
-        f"{actor.name} deleted the milestone “{milestone.title}”.",
-        actor=actor,
-        # The row is about to go: the event keeps its title in the body, not a dangling link.
-        milestone=None,
-    )
-    await _email_client(project, milestone_mailer.milestone_deleted, milestone, actor)
+    body = f"{actor.name} deleted the milestone “{milestone.title}”."
+    event = (ChatEventKind.MILESTONE_DELETED, body)
+    render = milestone_mailer.milestone_deleted
+    await _milestone_changed(work, project, milestone, actor, event, render, deleted=True)
 
 
 async def milestone_completion_changed(
     work: UnitOfWork, project: Project, milestone: Milestone, actor: User, completed: bool
 ) -> None:
+    kind = ChatEventKind.MILESTONE_COMPLETED if completed else ChatEventKind.MILESTONE_REOPENED
     verb = "completed" if completed else "reopened"
-    await _post(
-        work,
-        project,
-        ChatEventKind.MILESTONE_COMPLETED if completed else ChatEventKind.MILESTONE_REOPENED,
-        f"{actor.name} {verb} the milestone “{milestone.title}”.",
-        actor=actor,
-        milestone=milestone,
-    )
     render = (
         milestone_mailer.milestone_completed if completed else milestone_mailer.milestone_reopened
     )
-    await _email_client(project, render, milestone, actor)
+    body = f"{actor.name} {verb} the milestone “{milestone.title}”."
+    await _milestone_changed(work, project, milestone, actor, (kind, body), render)
