@@ -3,6 +3,7 @@
 from models.chat import ChatEventKind, ChatMessage, FieldChange
 from models.outbox import EmailStatus, OutboxEmail
 from models.project import Milestone, Project
+from models.secret import ServerSecret
 from models.user import AccessToken, Role, User, hash_token
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "OutboxEmail",
     "Project",
     "Role",
+    "ServerSecret",
     "User",
     "hash_token",
 ]

@@ -46,6 +46,9 @@ class AccessToken(Model):
     )
     token_hash = fields.CharField(max_length=64, unique=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # When the token last authenticated a request (coarsely: see services.auth); an idle
+    # token expires, and every token expires some time after `created_at` whatever its use.
+    last_used_at = fields.DatetimeField(null=True)
 
     # The key column Tortoise adds beside `user`, declared for type checkers only: a bare
     # annotation creates no field.
