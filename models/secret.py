@@ -7,7 +7,7 @@ from tortoise.models import Model
 
 
 class ServerSecret(Model):
-    """A named random key, e.g. the one that signs global IDs; created once, on first use."""
+    """A named random key (e.g. the one that signs global IDs), created once, on first use."""
 
     name = fields.CharField(max_length=64, primary_key=True)
     value = fields.CharField(max_length=128)

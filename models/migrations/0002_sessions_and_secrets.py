@@ -1,3 +1,4 @@
+# A table description must hold no semicolon: the SQLite schema editor splits statements on it.
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from tortoise import fields
@@ -15,7 +16,7 @@ class Migration(migrations.Migration):
                 ('value', fields.CharField(max_length=128)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'server_secret', 'app': 'models', 'pk_attr': 'name', 'table_description': 'A named random key, e.g. the one that signs global IDs; created once, on first use.'},
+            options={'table': 'server_secret', 'app': 'models', 'pk_attr': 'name', 'table_description': 'A named random key (e.g. the one that signs global IDs), created once, on first use.'},
             bases=['Model'],
         ),
         ops.AddField(
