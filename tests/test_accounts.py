@@ -73,6 +73,7 @@ async def test_log_in_and_out(api: Api) -> None:
         await api.data(LOG_IN, {"input": {"email": account.email.upper(), "password": PASSWORD}})
     )["logIn"]
     assert login["errors"] == [] and login["user"]["id"] == account.id
+    assert (await api.data(ME, None, login["token"]))["me"]["id"] == account.id
     assert (await api.data("mutation { logOut }", None, login["token"]))["logOut"] is True
     assert (await api.data(ME, None, login["token"]))["me"] is None
     # The other session is still signed in.

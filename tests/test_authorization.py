@@ -1,6 +1,8 @@
 """Every mutation × every kind of caller: who may, who is told FORBIDDEN, who NOT_FOUND.
 
-A refused mutation changes nothing: no milestone, no chat event, no e-mail.
+A refused mutation changes nothing: no project, no milestone, no chat event, no e-mail.
+Each refusal is followed by the same call from a caller who may make it, which does
+change what was compared.
 """
 
 from __future__ import annotations
@@ -108,12 +110,20 @@ async def _call(api: Api, name: str, team: Team, caller: Account | None) -> dict
     return await _call_on(api, name, await _milestone(api, team), caller)
 
 
+MILESTONE_MUTATIONS = ("editMilestone", "setMilestoneCompleted", "deleteMilestone")
+
+
 async def _fingerprint(api: Api, team: Team) -> tuple[Any, ...]:
+    """What a mutation could change: the project, its chat and e-mails, the project count.
+
+    The admin sees every project, so a project created by anyone is counted.
+    """
     data = await api.data(
         """query($id: ID!) { project(id: $id) {
              initialPaymentCompletedAt milestonesUnlocked
              milestones { id title completed }
-             chat(last: 100) { edges { node { id } } } } }""",
+             chat(last: 100) { edges { node { id } } } }
+           projects { totalCount } }""",
         {"id": team.project_id},
         team.admin.token,
     )
@@ -153,7 +163,8 @@ async def test_mutation_access(api: Api, people: Team, mutation: str, actor: str
             assert payload is True
         return
 
-    if mutation in ("editMilestone", "setMilestoneCompleted", "deleteMilestone"):
+    milestone_id = ""
+    if mutation in MILESTONE_MUTATIONS:
         # The milestone the call targets is created first; compare state after that.
         milestone_id = await _milestone(api, team)
         before = await _fingerprint(api, team)
@@ -165,6 +176,18 @@ async def test_mutation_access(api: Api, people: Team, mutation: str, actor: str
     codes = [e["extensions"]["code"] for e in body["errors"]]
     assert codes == [expected], body
     assert await _fingerprint(api, team) == before
+
+    if mutation == "logOut":
+        return  # sessions are not in the fingerprint: the refusal above is the whole check
+    # The control: the same call by a caller who may make it changes the fingerprint.
+    allowed = getattr(team, next(a for a in ACTORS if EXPECTED[mutation][a] == "ok"))
+    if mutation in MILESTONE_MUTATIONS:
+        control = await _call_on(api, mutation, milestone_id, allowed)
+    else:
+        control = await _call(api, mutation, team, allowed)
+    assert "errors" not in control, control
+    assert control["data"][mutation]["errors"] == [], control
+    assert await _fingerprint(api, team) != before
 
 
 async def _call_on(

@@ -52,6 +52,9 @@ async def test_bad_messages_are_refused(api: Api, team: Team, body: str, code: s
     assert [(e["code"], e["field"]) for e in sent["errors"]] == [(code, ["body"])]
     assert sent["message"] is None
     assert await page(api, team) == before
+    # The control: a valid message from the same sender shows on the same page.
+    assert (await send(api, team, "fine"))["errors"] == []
+    assert bodies(await page(api, team)) == [*bodies(before), "fine"]
 
 
 async def test_paging(api: Api, team: Team) -> None:

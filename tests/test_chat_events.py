@@ -160,7 +160,15 @@ async def test_outsider_is_told_not_found_and_receives_nothing(
     api: Api, server: RunningServer
 ) -> None:
     team = await make_team(api)
-    async with WsClient.open(server.ws_url, team.outsider.token) as ws:
+    # The outsider's own project, so that its connection demonstrably receives events.
+    own_project = await api.create_project(team.client, team.outsider, title="Their own")
+    await api.unlock(team.admin, own_project)
+    async with (
+        WsClient.open(server.ws_url, team.outsider.token) as ws,
+        WsClient.open(server.ws_url, team.freelancer.token) as member,
+    ):
+        member_op = await member.subscribed(team.project_id)
+        own_op = await ws.subscribed(own_project)
         op = await ws.subscribe(team.project_id)
         refused = await ws.receive()
         assert refused["type"] == "error" and refused["id"] == op, refused
@@ -175,6 +183,13 @@ async def test_outsider_is_told_not_found_and_receives_nothing(
         await api.data(
             SEND, {"input": {"projectId": team.project_id, "body": "secret"}}, team.client.token
         )
+        # The control: a member subscribed all along receives it...
+        assert (await member.event(member_op))["body"] == "secret"
+        # ...and the outsider's connection receives what is posted next in its own project.
+        await api.data(
+            SEND, {"input": {"projectId": own_project, "body": "yours"}}, team.client.token
+        )
+        assert (await ws.event(own_op))["body"] == "yours"
         await ws.nothing()
 
 
@@ -182,7 +197,11 @@ async def test_anonymous_connection_opens_but_subscribing_is_unauthenticated(
     api: Api, server: RunningServer
 ) -> None:
     team = await make_team(api)
-    async with WsClient.open(server.ws_url) as ws:
+    async with (
+        WsClient.open(server.ws_url) as ws,
+        WsClient.open(server.ws_url, team.freelancer.token) as member,
+    ):
+        member_op = await member.subscribed(team.project_id)
         await ws.subscribe(team.project_id)
         refused = await ws.receive()
         assert refused["type"] == "error"
@@ -190,6 +209,8 @@ async def test_anonymous_connection_opens_but_subscribing_is_unauthenticated(
         await api.data(
             SEND, {"input": {"projectId": team.project_id, "body": "hi"}}, team.client.token
         )
+        # The control: a member subscribed all along receives it.
+        assert (await member.event(member_op))["body"] == "hi"
         await ws.nothing()
 
 
@@ -207,8 +228,12 @@ async def test_a_bad_token_is_refused_with_4403(server: RunningServer, where: st
 async def test_events_of_other_projects_never_arrive(api: Api, server: RunningServer) -> None:
     mine = await make_team(api)
     other = await make_team(api)
-    async with WsClient.open(server.ws_url, mine.admin.token) as ws:
+    async with (
+        WsClient.open(server.ws_url, mine.admin.token) as ws,
+        WsClient.open(server.ws_url, other.client.token) as theirs,
+    ):
         op = await ws.subscribed(mine.project_id)
+        their_op = await theirs.subscribed(other.project_id)
         await api.add_milestone(other.freelancer, other.project_id, "Not yours")
         await api.data(
             SEND,
@@ -218,15 +243,23 @@ async def test_events_of_other_projects_never_arrive(api: Api, server: RunningSe
         await api.data(
             SEND, {"input": {"projectId": mine.project_id, "body": "here"}}, mine.client.token
         )
+        # The control: the other project's events were sent, to its own subscriber.
+        assert (await theirs.event(their_op))["kind"] == "MILESTONE_ADDED"
+        assert (await theirs.event(their_op))["body"] == "elsewhere"
         event = await ws.event(op)
         assert (event["body"], event["project"]["id"]) == ("here", mine.project_id)
         await ws.nothing(0.3)
+        await theirs.nothing(0.1)
 
 
 async def test_log_out_stops_delivery(api: Api, server: RunningServer) -> None:
     team = await make_team(api)
-    async with WsClient.open(server.ws_url, team.client.token) as ws:
+    async with (
+        WsClient.open(server.ws_url, team.client.token) as ws,
+        WsClient.open(server.ws_url, team.admin.token) as still_in,
+    ):
         op = await ws.subscribed(team.project_id)
+        still_in_op = await still_in.subscribed(team.project_id)
         await api.data(
             SEND, {"input": {"projectId": team.project_id, "body": "one"}}, team.freelancer.token
         )
@@ -245,6 +278,12 @@ async def test_log_out_stops_delivery(api: Api, server: RunningServer) -> None:
         await api.data(
             SEND, {"input": {"projectId": team.project_id, "body": "three"}}, team.freelancer.token
         )
+        # The control: a member still signed in received every message, "three" included.
+        assert [(await still_in.event(still_in_op))["body"] for _ in range(3)] == [
+            "one",
+            "two",
+            "three",
+        ]
         await ws.nothing()
 
 

@@ -98,3 +98,6 @@ def test_graphiql_can_be_turned_off(tmp_path: Path) -> None:
         page = httpx.get(f"{url}/graphql", headers={"Accept": "text/html"})
         assert "graphiql" not in page.text.lower()
         assert "text/html" not in page.headers.get("content-type", "")
+        # The control: the endpoint itself is up and answers; only the page is off.
+        answer = httpx.post(f"{url}/graphql", json={"query": "{ __typename }"}).json()
+        assert answer == {"data": {"__typename": "Query"}}

@@ -125,6 +125,10 @@ async def test_permanent_rejection_fails_after_bounded_attempts(
             await eventually(failed)
             # Other mail still flows: the freelancer's unlock e-mail was accepted.
             await eventually(lambda: all_sent(team.freelancer.email, 1))
+    # The control for "nothing reached the client": the same server received the other one.
+    assert [m["Subject"] for m in sink.to(team.freelancer.email)] == [
+        "Milestones unlocked: “Data pipeline audit”"
+    ]
 
     [row] = await rows_to(team.client.email)
     assert row.attempts == settings.mail_max_rejected_attempts

@@ -1,8 +1,13 @@
-"""The milestone reminder: once per project after the delay, none when a milestone exists."""
+"""The milestone reminder: once per project after the delay, none when a milestone exists.
+
+Each "no reminder" case runs next to a project that does get one, with the same worker,
+so the reminder pass is known to have run when the absence is checked.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 
 from infra.mail_worker import running_worker
 from models import OutboxEmail, Project
@@ -37,9 +42,14 @@ async def test_reminder_once_after_the_delay_and_never_again(
             await eventually(lambda: all_sent(busy.freelancer.email, 1))  # unlock only
             await asyncio.sleep(5 * settings.milestone_reminder_check_seconds)
         assert len(await reminders_of(idle.project_id)) == 1
-        # A restart: a new worker finds the reminder settled and sends nothing more.
+        # A restart: a new worker finds the reminder settled and sends nothing more. Its
+        # reminder pass did run: a project unlocked since then gets its reminder from it.
+        late = await make_team(api)
+        await asyncio.sleep(DELAY)
         async with running_worker(mail_worker(settings)):
+            await eventually(lambda: all_sent(late.freelancer.email, 2))  # unlock + reminder
             await asyncio.sleep(5 * settings.milestone_reminder_check_seconds)
+        assert len(await reminders_of(late.project_id)) == 1
 
     [reminder] = await reminders_of(idle.project_id)
     received = [m for m in sink.to(idle.freelancer.email) if m["Subject"].startswith("Reminder")]
@@ -59,24 +69,48 @@ async def test_reminder_once_after_the_delay_and_never_again(
 
 async def test_no_reminder_before_the_delay(api: Api, server: RunningServer) -> None:
     team = await make_team(api)
+    # The control: unlocked longer ago than the delay, otherwise alike.
+    due = await make_team(api)
+    await Project.filter(id=pk_of(due.project_id, "Project")).update(
+        milestones_unlocked_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=120)
+    )
     sink = Sink()
     with smtp_server(sink) as controller:
         settings = worker_settings(server, controller.port, milestone_reminder_delay_seconds=60)
         async with running_worker(mail_worker(settings)):
             await eventually(lambda: all_sent(team.freelancer.email, 1))
-            await asyncio.sleep(5 * settings.milestone_reminder_check_seconds)
+            # A reminder pass has run since both were unlocked: the one past the delay got
+            # its reminder.
+            await eventually(lambda: all_sent(due.freelancer.email, 2))
+    assert len(await reminders_of(due.project_id)) == 1
+    subjects = [m["Subject"] for m in sink.to(due.freelancer.email)]
+    assert [s for s in subjects if s.startswith("Reminder:")] == [
+        "Reminder: add the milestones of “Data pipeline audit”"
+    ]
+
     assert await reminders_of(team.project_id) == []
     project = await Project.get(id=pk_of(team.project_id, "Project"))
     assert project.milestone_reminder_queued_at is None
+    assert len(sink.to(team.freelancer.email)) == 1  # only the unlock e-mail
 
 
 async def test_no_reminder_for_a_locked_project(api: Api, server: RunningServer) -> None:
-    team = await make_team(api, unlocked=False)
+    locked = await make_team(api, unlocked=False)
+    unlocked = await make_team(api)  # the control: as old, and unlocked
     await asyncio.sleep(DELAY)
     sink = Sink()
     with smtp_server(sink) as controller:
         settings = worker_settings(server, controller.port, milestone_reminder_delay_seconds=DELAY)
         async with running_worker(mail_worker(settings)):
-            await asyncio.sleep(5 * settings.milestone_reminder_check_seconds)
-    assert await reminders_of(team.project_id) == []
-    assert sink.to(team.freelancer.email) == []
+            # A reminder pass has run since both were made: the unlocked one got its reminder.
+            await eventually(lambda: all_sent(unlocked.freelancer.email, 2))
+    assert len(await reminders_of(unlocked.project_id)) == 1
+    subjects = [m["Subject"] for m in sink.to(unlocked.freelancer.email)]
+    assert [s for s in subjects if s.startswith("Reminder:")] == [
+        "Reminder: add the milestones of “Data pipeline audit”"
+    ]
+
+    assert await reminders_of(locked.project_id) == []
+    assert sink.to(locked.freelancer.email) == []
+    project = await Project.get(id=pk_of(locked.project_id, "Project"))
+    assert project.milestone_reminder_queued_at is None

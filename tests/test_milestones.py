@@ -1,4 +1,8 @@
-"""Milestones through the API: validation, order, edits, ticks, deletes, and what they post."""
+"""Milestones through the API: validation, order, edits, ticks, deletes, and what they post.
+
+A refused or silent change is checked against the same call made to succeed in the same
+test, so "no milestone, no chat event, no e-mail" is known to be observable.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ import pytest
 
 from models import Milestone, OutboxEmail
 from schema.ids import pk_of
-from tests.support import Api, Team, future, make_team
+from tests.support import Api, RunningServer, Team, future, make_team
+from tests.support_ws import WsClient
 
 PROJECT = """query($id: ID!) { project(id: $id) {
   viewerCanEditMilestones
@@ -72,6 +77,14 @@ async def test_add_rejects_bad_input_and_changes_nothing(
     assert await project(api, team) == before
     assert len(await emails_to(team.client.email)) == 0
 
+    # The control: the same call with valid input adds, posts and e-mails.
+    valid = await api.add_milestone(team.freelancer, team.project_id, "Valid", future(10))
+    assert valid["errors"] == []
+    after = await project(api, team)
+    assert [m["title"] for m in after["milestones"]] == ["Valid"]
+    assert chat_kinds(after) == [*chat_kinds(before), "MILESTONE_ADDED"]
+    assert [e.kind for e in await emails_to(team.client.email)] == ["milestone_added"]
+
 
 async def test_add_reports_every_problem_at_once(api: Api, team: Team) -> None:
     payload = await api.add_milestone(
@@ -80,13 +93,38 @@ async def test_add_reports_every_problem_at_once(api: Api, team: Team) -> None:
     assert {e["field"][0] for e in payload["errors"]} == {"title", "dueDate", "description"}
 
 
-async def test_locked_project_refuses_milestones(api: Api) -> None:
+@pytest.mark.usefixtures("subscriber_baseline")
+async def test_locked_project_refuses_milestones(api: Api, server: RunningServer) -> None:
     team = await make_team(api, unlocked=False)
-    payload = await api.add_milestone(team.freelancer, team.project_id, "Too early")
-    assert payload == {"errors": [payload["errors"][0]], "milestone": None}
-    assert payload["errors"][0]["code"] == "MILESTONES_LOCKED"
-    assert payload["errors"][0]["field"] is None
-    assert (await project(api, team))["viewerCanEditMilestones"] is False
+    async with WsClient.open(server.ws_url, team.client.token) as ws:
+        op = await ws.subscribed(team.project_id)
+        before = await project(api, team)
+        assert before["viewerCanEditMilestones"] is False
+
+        refused = await api.add_milestone(team.freelancer, team.project_id, "Kick-off", future(7))
+        assert refused["milestone"] is None
+        [error] = refused["errors"]
+        assert (error["code"], error["field"]) == ("MILESTONES_LOCKED", None)
+        assert error["message"]
+        after = await project(api, team)
+        assert after["milestones"] == [] and chat_kinds(after) == []
+        assert after == before
+        assert await emails_to(team.client.email) == []
+
+        # The control: unlocked, the same call adds the milestone, posts it and e-mails it.
+        await api.unlock(team.admin, team.project_id)
+        # The first event the client sees is the unlock: the refused call posted nothing.
+        assert (await ws.event(op))["kind"] == "MILESTONES_UNLOCKED"
+        added = await api.add_milestone(team.freelancer, team.project_id, "Kick-off", future(7))
+        assert added["errors"] == []
+        event = await ws.event(op)
+        assert event["kind"] == "MILESTONE_ADDED"
+        assert event["milestone"]["id"] == added["milestone"]["id"]
+    unlocked = await project(api, team)
+    assert unlocked["viewerCanEditMilestones"] is True
+    assert [m["title"] for m in unlocked["milestones"]] == ["Kick-off"]
+    assert chat_kinds(unlocked) == ["MILESTONES_UNLOCKED", "MILESTONE_ADDED"]
+    assert [e.kind for e in await emails_to(team.client.email)] == ["milestone_added"]
 
 
 async def test_milestones_are_chronological_then_in_creation_order(api: Api, team: Team) -> None:
@@ -172,6 +210,17 @@ async def test_edit_to_same_values_is_silent(api: Api, team: Team) -> None:
     assert result["editMilestone"]["errors"] == []
     assert await project(api, team) == before
     assert len(await emails_to(team.client.email)) == 1
+
+    # The control: an edit that changes the title posts and e-mails.
+    changed = await api.data(
+        EDIT,
+        {"input": {"id": added["milestone"]["id"], "title": "Other", "dueDate": future(7)}},
+        team.freelancer.token,
+    )
+    assert changed["editMilestone"]["errors"] == []
+    assert chat_kinds(await project(api, team)) == [*chat_kinds(before), "MILESTONE_EDITED"]
+    kinds = [e.kind for e in await emails_to(team.client.email)]
+    assert kinds == ["milestone_added", "milestone_edited"]
 
 
 async def test_past_due_milestone_keeps_its_date_but_cannot_move_into_the_past(

@@ -55,6 +55,10 @@ async def test_create_rejects_bad_input(
     assert [(e["code"], e["field"]) for e in payload["errors"]] == [(code, [field])]
     assert payload["project"] is None
     assert (await api.data(PROJECTS, None, client.token))["projects"]["totalCount"] == 0
+    # The control: the same client with valid input does get a project.
+    made = (await api.data(CREATE, {"input": fields}, client.token))["createProject"]
+    assert made["errors"] == []
+    assert (await api.data(PROJECTS, None, client.token))["projects"]["totalCount"] == 1
 
 
 async def test_freelancer_must_be_a_freelancer(api: Api) -> None:
