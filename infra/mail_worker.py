@@ -53,7 +53,8 @@ def backoff_seconds(attempts: int, base: float, cap: float) -> float:
     The jitter ("equal jitter": half fixed, half random) keeps e-mails that failed together
     from all retrying at the same instant once the server is back.
     """
-    delay = min(cap, base * 2 ** max(attempts - 1, 0))
+    # The exponent is bounded: an outage of days must not overflow the float.
+    delay = min(cap, base * 2 ** min(max(attempts - 1, 0), 64))
     return delay / 2 + random.uniform(0, delay / 2)
 
 

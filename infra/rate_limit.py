@@ -30,13 +30,16 @@ class AttemptLimiter:
     def failed(self, key: str) -> None:
         if len(self._failures) >= self.max_keys and key not in self._failures:
             self._failures.pop(next(iter(self._failures)))  # forget the oldest key
-        self._recent(key).append(time.monotonic())
+        failures = self._recent(key)
+        failures.append(time.monotonic())
+        self._failures[key] = failures
 
     def succeeded(self, key: str) -> None:
         self._failures.pop(key, None)
 
     def _recent(self, key: str) -> deque[float]:
-        failures = self._failures.setdefault(key, deque())
+        # Asking about a key must not store it: only `failed` adds keys, within max_keys.
+        failures = self._failures.get(key, deque())
         cutoff = time.monotonic() - self.window
         while failures and failures[0] < cutoff:
             failures.popleft()
