@@ -27,7 +27,9 @@ from tortoise.contrib.starlette import RegisterTortoise
 from infra import events
 from infra.mail_worker import MailWorker, running_worker
 from infra.redis_hub import RedisHub
+from infra.secrets import server_secret
 from models.db import migrate_database, open_database, tortoise_config
+from schema import ids
 from schema.graphiql import ASSETS_DIR, ASSETS_PATH
 from schema.view import GraphQLApp
 from services import reminders
@@ -84,6 +86,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await stack.enter_async_context(
                 RegisterTortoise(app, config=tortoise_config(settings.database_url))
             )
+            ids.use_key(settings.id_secret.encode() or await server_secret("global-ids"))
             tune_garbage_collector()
             await stack.enter_async_context(events.running_hub(event_hub(settings)))
             if settings.run_mail_worker:

@@ -113,6 +113,8 @@ class Settings:
 
     database_url: str = field(default="sqlite://db.sqlite3", metadata=env("DATABASE_URL"))
     redis_url: str = field(default="", metadata=env("REDIS_URL"))
+    # Signs global IDs; unset: a random key the server keeps in its database (schema/ids.py).
+    id_secret: str = field(default="", metadata=env("ID_SECRET", SECRET))
     smtp_host: str = field(default="", metadata=env("SMTP_HOST"))
     smtp_port: int = field(default=SMTP_PORTS["none"], metadata=env("SMTP_PORT", PORT))
     smtp_username: str = field(default="", metadata=env("SMTP_USERNAME"))

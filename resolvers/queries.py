@@ -60,6 +60,15 @@ async def projects(
 async def node(
     info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="A global ID.")]
 ) -> Node | None:
+    try:
+        return await _node(info, id)
+    except NotFound:
+        # One answer for every ID the viewer cannot have: a forged one, a missing object,
+        # someone else's project. Even the type named would say the ID is genuine.
+        raise NotFound() from None
+
+
+async def _node(info: Info, id: str) -> Node:
     viewer = info.context.require_viewer()
     parsed = from_global_id(id)
     type_name = parsed[0] if parsed else ""

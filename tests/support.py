@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import itertools
 import os
@@ -29,6 +30,8 @@ from server import create_app
 from settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent  # where server.py is
+# The ID key of the servers the tests run (see running_server and support_processes).
+TEST_ID_SECRET = "test-id-secret"
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
 
@@ -100,6 +103,9 @@ async def running_server(settings: Settings) -> AsyncIterator[RunningServer]:
     # Tortoise caches SQL per connection name for the whole process; the suite switches
     # the "default" connection between SQLite and PostgreSQL, so start each server clean.
     EXECUTOR_CACHE.clear()
+    # Global IDs are signed with one key per process: every server this process runs, and
+    # the tests reading their IDs, share it (a database-kept key is tested on its own).
+    settings = dataclasses.replace(settings, id_secret=settings.id_secret or TEST_ID_SECRET)
     port = free_port()
     config = uvicorn.Config(
         create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"

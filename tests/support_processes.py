@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import PASSWORD, ROOT, Account, Api, Team, free_port
+from tests.support import PASSWORD, ROOT, TEST_ID_SECRET, Account, Api, Team, free_port
 
 
 def server_env(database_url: str, redis_url: str, tmp: Path) -> dict[str, str]:
@@ -29,6 +29,7 @@ def server_env(database_url: str, redis_url: str, tmp: Path) -> dict[str, str]:
         "MAIL_WORKER": "0",
         "MAIL_DIR": str(tmp / "mail"),
         "GRAPHIQL": "0",
+        "ID_SECRET": TEST_ID_SECRET,
     }
 
 
