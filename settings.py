@@ -94,12 +94,19 @@ def _names(text: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in text.split(",") if item.strip())
 
 
+def _introspection(text: str) -> str:
+    if text.lower() in ("auto", "signed-in"):
+        return text.lower()
+    return "on" if _flag(text) else "off"
+
+
 TEXT = Kind("text", str)
 SECRET = Kind("text", str, strip=False)
 PATH = Kind("a folder path", Path)
 FLAG = Kind("1 or 0 (or true/false, yes/no, on/off)", _flag)
 NAMES = Kind("a comma-separated list", _names)
 PORT = whole(1, 65535)
+INTROSPECTION = Kind("1 or 0 (or on/off), signed-in or auto", _introspection)
 
 
 def env(name: str, kind: Kind[Any] = TEXT) -> dict[str, Any]:
@@ -129,6 +136,14 @@ class Settings:
         default=172800.0, metadata=env("MILESTONE_REMINDER_DELAY_SECONDS", seconds(zero=True))
     )
     graphiql: bool = field(default=True, metadata=env("GRAPHIQL", FLAG))
+    # auto: on while GraphiQL is served, else for signed-in callers only (schema/visibility.py).
+    introspection: str = field(default="auto", metadata=env("INTROSPECTION", INTROSPECTION))
+    # Larger request bodies get 413 before they are read (schema/body_limit.py).
+    max_body_bytes: int = field(default=1024 * 1024, metadata=env("MAX_BODY_BYTES", whole(1024)))
+    # An HTTP operation still running after this is stopped with TIMEOUT (schema/guarded_view.py).
+    request_timeout_seconds: float = field(
+        default=10.0, metadata=env("REQUEST_TIMEOUT_SECONDS", seconds(zero=False))
+    )
     allowed_origins: tuple[str, ...] = field(default=(), metadata=env("ALLOWED_ORIGINS", NAMES))
     run_mail_worker: bool = field(default=True, metadata=env("MAIL_WORKER", FLAG))
     # Delivery worker tuning (docs/mail.md); tests shrink these to run fast.
