@@ -10,6 +10,7 @@ later as a worker that never retries or a port that cannot be opened.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import math
 import os
 from collections.abc import Callable, Mapping
@@ -109,6 +110,29 @@ PORT = whole(1, 65535)
 INTROSPECTION = Kind("1 or 0 (or on/off), signed-in or auto", _introspection)
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _networks(text: str) -> tuple[Network, ...]:
+    # A bare address is a network of one (1.2.3.4 is 1.2.3.4/32).
+    return tuple(ipaddress.ip_network(item, strict=False) for item in _names(text))
+
+
+def _rates(text: str) -> tuple[tuple[str, int, int], ...]:
+    rates = []
+    for item in _names(text):
+        name, _, rate = item.partition("=")
+        count, _, per = rate.partition("/")
+        if not name.strip() or int(count) < 1 or int(per) < 1:
+            raise ValueError(item)
+        rates.append((name.strip(), int(count), int(per)))
+    return tuple(rates)
+
+
+NETWORKS = Kind("a comma-separated list of IP addresses or networks (10.0.0.0/8)", _networks)
+RATES = Kind("a comma-separated list of NAME=COUNT/SECONDS (whole numbers above 0)", _rates)
+
+
 def env(name: str, kind: Kind[Any] = TEXT) -> dict[str, Any]:
     """The metadata of a field read from the variable `name`."""
     return {"env": name, "kind": kind}
@@ -145,6 +169,14 @@ class Settings:
         default=10.0, metadata=env("REQUEST_TIMEOUT_SECONDS", seconds(zero=False))
     )
     allowed_origins: tuple[str, ...] = field(default=(), metadata=env("ALLOWED_ORIGINS", NAMES))
+    # The reverse proxies whose X-Forwarded-For names the client (schema/client_address.py).
+    trusted_proxies: tuple[Network, ...] = field(
+        default=(), metadata=env("TRUSTED_PROXIES", NETWORKS)
+    )
+    # Named rate-limit windows resized by the operator (services/throttles.py lists them).
+    rate_limits: tuple[tuple[str, int, int], ...] = field(
+        default=(), metadata=env("RATE_LIMITS", RATES)
+    )
     run_mail_worker: bool = field(default=True, metadata=env("MAIL_WORKER", FLAG))
     # Delivery worker tuning (docs/mail.md); tests shrink these to run fast.
     mail_poll_seconds: float = field(
