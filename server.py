@@ -28,11 +28,12 @@ from infra import events
 from infra.mail_worker import MailWorker, running_worker
 from infra.redis_hub import RedisHub
 from infra.secrets import server_secret
+from infra.token_lifetime import Lifetime
 from models.db import migrate_database, open_database, tortoise_config
 from schema import ids
 from schema.graphiql import ASSETS_DIR, ASSETS_PATH
 from schema.view import GraphQLApp
-from services import reminders
+from services import reminders, sessions
 from settings import SettingError, Settings
 
 logger = logging.getLogger("milestones")
@@ -89,6 +90,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ids.use_key(settings.id_secret.encode() or await server_secret("global-ids"))
             tune_garbage_collector()
             await stack.enter_async_context(events.running_hub(event_hub(settings)))
+            lifetime = Lifetime.from_days(settings.token_idle_days, settings.token_max_days)
+            await stack.enter_async_context(sessions.running(lifetime))
             if settings.run_mail_worker:
                 await stack.enter_async_context(running_worker(mail_worker(settings)))
             yield

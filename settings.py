@@ -74,6 +74,18 @@ def seconds(*, zero: bool) -> Kind[float]:
     )
 
 
+def days(maximum: float) -> Kind[float]:
+    """A number of days above 0, up to `maximum`; fractions too (0.5 is twelve hours)."""
+
+    def convert(text: str) -> float:
+        value = float(text)
+        if not (math.isfinite(value) and 0 < value <= maximum):
+            raise ValueError(text)
+        return value
+
+    return Kind(f"a number of days above 0, at most {maximum:g}", convert)
+
+
 def one_of(*choices: str) -> Kind[str]:
     """One of `choices`, in any letter case."""
 
@@ -169,6 +181,10 @@ class Settings:
         default=10.0, metadata=env("REQUEST_TIMEOUT_SECONDS", seconds(zero=False))
     )
     allowed_origins: tuple[str, ...] = field(default=(), metadata=env("ALLOWED_ORIGINS", NAMES))
+    # A session token expires after this many days unused, and this many after it was
+    # issued whatever its use (infra/token_lifetime.py). At most ten years: always expires.
+    token_idle_days: float = field(default=30.0, metadata=env("TOKEN_IDLE_DAYS", days(3650)))
+    token_max_days: float = field(default=90.0, metadata=env("TOKEN_MAX_DAYS", days(3650)))
     # The reverse proxies whose X-Forwarded-For names the client (schema/client_address.py).
     trusted_proxies: tuple[Network, ...] = field(
         default=(), metadata=env("TRUSTED_PROXIES", NETWORKS)

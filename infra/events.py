@@ -3,16 +3,20 @@
 The wire carries only (project id, chat message id); each process's `infra.feeds` load
 the rows themselves. Which hub moves notifications between processes is chosen at start-up
 by `server.py`: `InProcessHub` (default) or `infra.redis_hub.RedisHub` (REDIS_URL).
+
+The same hub carries revocations: the hashes of tokens that stopped working, so that every
+process ends the sockets opened with them (`infra.open_sockets`). Never the tokens.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from typing import Protocol
 
 from infra.feeds import LocalFeeds
+from infra.open_sockets import open_sockets
 
 logger = logging.getLogger("milestones.events")
 
@@ -27,6 +31,9 @@ class EventHub(Protocol):
     async def close(self) -> None: ...
 
     async def publish(self, project_id: int, message_id: int) -> None: ...
+
+    async def revoke(self, token_hashes: Collection[str]) -> None:
+        """End the sockets opened with these tokens, in this process and every other."""
 
 
 class InProcessHub:
@@ -43,6 +50,9 @@ class InProcessHub:
 
     async def publish(self, project_id: int, message_id: int) -> None:
         self.feeds.notify(project_id, message_id)
+
+    async def revoke(self, token_hashes: Collection[str]) -> None:
+        open_sockets.end(token_hashes)
 
 
 _hub: EventHub = InProcessHub()
@@ -73,3 +83,15 @@ async def publish(project_id: int, message_id: int) -> None:
         await _hub.publish(project_id, message_id)
     except Exception:
         logger.exception("could not publish chat event %s/%s", project_id, message_id)
+
+
+async def revoke(token_hashes: Collection[str]) -> None:
+    """Announce tokens that stopped working (their rows are already gone). Never raises:
+    a process that misses it still refuses the token at its next use, and its expiry sweep
+    closes the sockets."""
+    if not token_hashes:
+        return
+    try:
+        await _hub.revoke(token_hashes)
+    except Exception:
+        logger.exception("could not announce %d revoked tokens", len(token_hashes))

@@ -20,7 +20,8 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from models import AccessToken, ChatMessage, Milestone, Project, User, hash_token
+from infra.token_lifetime import read_tokens
+from models import ChatMessage, Milestone, Project, User, hash_token
 
 logger = logging.getLogger("milestones.events")
 
@@ -30,8 +31,6 @@ logger = logging.getLogger("milestones.events")
 DEFAULT_QUEUE_SIZE = 256
 # Rows loaded per query while catching up; a feed loops until it has caught up.
 BATCH_SIZE = 200
-# Keeps `token_hash IN (...)` under SQLite's bound-parameter limit.
-_TOKEN_CHUNK = 500
 
 
 @dataclass(eq=False, slots=True, weakref_slot=True)
@@ -45,8 +44,8 @@ class Delivery:
     project: Project
     messages: list[ChatMessage]
     # The user behind each subscriber's token, read in the same batch; a hash missing here
-    # is a revoked (logged out) token. Whether that user may still see the project is an
-    # access rule, checked by the subscriber.
+    # is a revoked (logged out) or expired token. Whether that user may still see the
+    # project is an access rule, checked by the subscriber.
     viewers: dict[str, User]
     users: dict[int, User]
     milestones: dict[int, Milestone]
@@ -210,14 +209,10 @@ class ProjectFeed:
 
 
 async def _viewers(hashes: Iterable[str]) -> dict[str, User]:
-    """Re-validate every subscriber's token in one query per chunk: logOut stops delivery."""
-    pending = list(hashes)
-    viewers: dict[str, User] = {}
-    for start in range(0, len(pending), _TOKEN_CHUNK):
-        chunk = pending[start : start + _TOKEN_CHUNK]
-        for row in await AccessToken.filter(token_hash__in=chunk).select_related("user"):
-            viewers[row.token_hash] = row.user
-    return viewers
+    """Re-validate every subscriber's token in one query per chunk: logOut and expiry stop
+    delivery. Reading is not using: a delivery does not keep an idle token alive."""
+    live, _ = await read_tokens(hashes, with_user=True)
+    return {token_hash: row.user for token_hash, row in live.items()}
 
 
 class LocalFeeds:

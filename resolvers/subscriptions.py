@@ -29,7 +29,7 @@ from schema.authorize import authorized_find
 from schema.context import Context, Info
 from schema.types.project import ChatMessageType
 from schema.ws import current_operation, shared_results
-from services import access, auth
+from services import access
 from services.errors import NotFound, Unauthenticated
 
 logger = logging.getLogger("milestones.subscriptions")
@@ -50,9 +50,9 @@ async def chat_events(
 ) -> AsyncIterator[ChatMessageType]:
     # A plain coroutine (not a generator) so that a refusal is raised before the stream
     # starts and reaches the client as the operation's `error` message.
+    # No token check here: schema.ws re-checked the connection's token when this
+    # operation's `subscribe` arrived, and ends the socket when the token stops working.
     context = info.context
-    # The connection may have outlived its token (logOut elsewhere): check it now.
-    context.viewer = await auth.user_for_token(context.token) if context.token else None
     project = await authorized_find(info, Project, project_id)
     on_overflow = _closer(context.request) if isinstance(context.request, WebSocket) else None
     feeds = events.feeds()

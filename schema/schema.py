@@ -31,7 +31,6 @@ from resolvers.mutations import (
     project_record_initial_payment,
     project_unlock_milestones,
 )
-from schema.cost import QueryCostLimiter
 from schema.mutation import mutation
 from schema.permissions import CanCreateProjects, CanSeeUndeliveredEmails, IsAuthenticated
 from schema.types.common import Node
@@ -44,8 +43,6 @@ from services.errors import ApiError
 MAX_DEPTH = 12
 MAX_TOKENS = 2000
 MAX_ALIASES = 30
-# Nodes one operation may ask for, counted before it runs (see schema/cost.py).
-MAX_COST = 10_000
 
 logger = logging.getLogger("milestones.graphql")
 
@@ -187,8 +184,6 @@ schema = MilestonesSchema(
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         ParserCache,
         ValidationCache,
-        # After validation: costs only a valid document, and refuses it before execution.
-        lambda: QueryCostLimiter(limit=MAX_COST),
         lambda: MaskErrors(should_mask_error=_is_internal, error_message="Internal error."),
     ],
 )

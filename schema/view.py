@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
 from schema.context import Context
@@ -38,6 +39,9 @@ class GraphQLApp(GraphQL[Context, None]):
             connection_init_wait_timeout=connection_init_wait_timeout,
             max_subscriptions_per_connection=max_subscriptions_per_connection,
             allowed_origins=allowed_origins,
+            # Only the contract's protocol: its handler is the one that ends sockets whose
+            # session ended; the legacy `graphql-ws` one would keep serving them.
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
 
     @property

@@ -1,4 +1,11 @@
-"""graphql-transport-ws with shared results.
+"""graphql-transport-ws with sessions that end, and shared results.
+
+Every operation on a socket runs as its token's current user: each `subscribe` message
+re-checks the token first, and one revoked or expired closes the socket with 4403 (as a bad
+token does at connection time) instead of running. A socket opened with a token is also
+registered in `infra.open_sockets`, so that a revocation anywhere (logOut,
+logOutEverywhere, expiry) stops its operations and closes it with 4403 at once, not at its
+next message. Anonymous sockets stay anonymous and open.
 
 Subscribers of one chat event that sent the same document for the same viewer get one
 execution: the first executes through strawberry as usual, and its encoded `next` payload is
@@ -12,7 +19,7 @@ import asyncio
 import json
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -23,14 +30,25 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
 )
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    Message,
+    SubscribeMessage,
+)
 
 from infra.feeds import Delivery
+from infra.open_sockets import open_sockets
+from models import hash_token
 from schema.context import Context
 from schema.dataloaders import Loaders
+from services import auth
 
 # (chat message id, viewer id, operation key): what decides one subscriber's result.
 ResultKey = tuple[int, int, str]
+
+# A socket whose session ended closes as one refused at connection time does.
+SESSION_ENDED_CLOSE_CODE = 4403
+SESSION_ENDED_CLOSE_REASON = "Session ended; sign in again."
 
 
 class SharedResults:
@@ -99,12 +117,55 @@ current_operation: ContextVar[RunningOperation | None] = ContextVar("chat_operat
 
 
 class SharedResultsWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
-    """graphql-transport-ws, plus the hand-over of shared chatEvents results."""
+    """graphql-transport-ws, plus sessions that end and shared chatEvents results."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Operation id -> the future its next `next` message's payload is handed to.
         self.captures: dict[str, asyncio.Future[str | None]] = {}
+        # The hash of the token the connection was accepted with; "" while anonymous.
+        self.token_hash = ""
+        self.session_ended = False
+        self._ending: asyncio.Task[None] | None = None
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        await super().handle_connection_init(message)
+        if self.connection_acknowledged and self.context.token and not self.token_hash:
+            # Only once accepted: a refused token has no socket to end.
+            self.token_hash = hash_token(self.context.token)
+            open_sockets.add(self.token_hash, self)
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        if self.token_hash:
+            # The token may have been revoked, or have expired, since the last operation.
+            viewer = None
+            if not self.session_ended:
+                viewer = await auth.user_for_token(self.context.token)
+            if viewer is None:
+                await self._end_session()
+                return
+            self.context.viewer = viewer
+        await super().handle_subscribe(message)
+
+    def end_session(self) -> None:
+        """Stop every operation and close with 4403, from outside the socket's own task."""
+        if self._ending is None:
+            self._ending = asyncio.create_task(self._end_session())
+
+    async def _end_session(self) -> None:
+        self.session_ended = True
+        self.context.viewer = None
+        for operation_id in list(self.operations):
+            await self.cleanup_operation(operation_id)
+        with suppress(Exception):  # already closed by the client: nothing left to do
+            await self.websocket.close(
+                code=SESSION_ENDED_CLOSE_CODE, reason=SESSION_ENDED_CLOSE_REASON
+            )
+
+    async def shutdown(self) -> None:
+        if self.token_hash:
+            open_sockets.discard(self.token_hash, self)
+        await super().shutdown()
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         key = json.dumps(

@@ -1,4 +1,7 @@
-"""Accounts: sign-up, log-in, bearer tokens and the viewer behind a request."""
+"""Accounts: sign-up, log-in, bearer tokens and the viewer behind a request.
+
+A token works until it is revoked or expires; either ends it everywhere (services.sessions).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from tortoise.exceptions import IntegrityError
 
 from infra.rate_limit import AttemptLimiter
 from models import AccessToken, Role, User, hash_token
+from services import sessions
 from services.errors import RateLimited, UserInputError
 from services.validation import Checker
 
@@ -44,11 +48,10 @@ async def issue_token(user: User) -> str:
 
 
 async def user_for_token(token: str) -> User | None:
-    """The user a bearer token belongs to, or None when unknown or revoked."""
+    """The user a bearer token belongs to, or None when unknown, revoked or expired."""
     if not token or len(token) > 200:
         return None
-    row = await AccessToken.filter(token_hash=hash_token(token)).select_related("user").first()
-    return row.user if row else None
+    return await sessions.user_for(hash_token(token))
 
 
 def bearer_token(header: str | None) -> str:
@@ -60,7 +63,13 @@ def bearer_token(header: str | None) -> str:
 
 
 async def revoke_token(token: str) -> bool:
-    return await AccessToken.filter(token_hash=hash_token(token)).delete() > 0
+    """End this token's session: HTTP requests and every socket opened with it."""
+    return await sessions.end_tokens([hash_token(token)]) > 0
+
+
+async def revoke_all_tokens(user: User) -> bool:
+    """End every session of `user`, on every device and open socket."""
+    return await sessions.end_all_of(user) > 0
 
 
 async def create_user(
