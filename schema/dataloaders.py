@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from strawberry.dataloader import DataLoader
 
 from models import Milestone, Project, User
+from schema.pagination import MAX_PAGE
+from services import chat
 
 
 async def _users_by_id(ids: Sequence[int]) -> list[User | None]:
@@ -34,6 +37,29 @@ async def _milestones_by_project(project_ids: Sequence[int]) -> list[list[Milest
     return [grouped.get(pid, []) for pid in project_ids]
 
 
+class ChatPageKey(NamedTuple):
+    """One project's chat page: the project and the page arguments, checked and decoded."""
+
+    project_id: int
+    first: int | None
+    after: int | None
+    last: int | None
+    before: int | None
+
+
+async def _chat_pages(keys: Sequence[ChatPageKey]) -> list[chat.ChatPage]:
+    # Projects asking for the same page share one query: one per distinct page arguments.
+    by_page: dict[tuple[int | None, ...], list[int]] = defaultdict(list)
+    for key in keys:
+        by_page[key[1:]].append(key.project_id)
+    found: dict[ChatPageKey, chat.ChatPage] = {}
+    for (first, after, last, before), project_ids in by_page.items():
+        pages = await chat.pages(project_ids, first=first, after=after, last=last, before=before)
+        for project_id, page in pages.items():
+            found[ChatPageKey(project_id, first, after, last, before)] = page
+    return [found[key] for key in keys]
+
+
 @dataclass(slots=True)
 class Loaders:
     """One set per request, so nothing cached outlives the request that read it."""
@@ -49,4 +75,8 @@ class Loaders:
     )
     milestones_by_project: DataLoader[int, list[Milestone]] = field(
         default_factory=lambda: DataLoader(load_fn=_milestones_by_project)
+    )
+    # Batches of at most a page of projects keep each statement a bounded size.
+    chat_page_by_project: DataLoader[ChatPageKey, chat.ChatPage] = field(
+        default_factory=lambda: DataLoader(load_fn=_chat_pages, max_batch_size=MAX_PAGE)
     )

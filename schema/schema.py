@@ -31,6 +31,7 @@ from resolvers.mutations import (
     project_record_initial_payment,
     project_unlock_milestones,
 )
+from schema.cost import QueryCostLimiter
 from schema.mutation import mutation
 from schema.permissions import CanCreateProjects, CanSeeUndeliveredEmails, IsAuthenticated
 from schema.types.common import Node
@@ -43,6 +44,8 @@ from services.errors import ApiError
 MAX_DEPTH = 12
 MAX_TOKENS = 2000
 MAX_ALIASES = 30
+# Nodes one operation may ask for, counted before it runs (see schema/cost.py).
+MAX_COST = 10_000
 
 logger = logging.getLogger("milestones.graphql")
 
@@ -184,6 +187,8 @@ schema = MilestonesSchema(
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         ParserCache,
         ValidationCache,
+        # After validation: costs only a valid document, and refuses it before execution.
+        lambda: QueryCostLimiter(limit=MAX_COST),
         lambda: MaskErrors(should_mask_error=_is_internal, error_message="Internal error."),
     ],
 )

@@ -1,6 +1,13 @@
-"""The project chat: people's messages, and reading pages of it."""
+"""The project chat: people's messages, and reading pages of it.
+
+Pages of many projects' chats read together cost one query (two with a cursor), however
+many projects there are.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
 
 from infra.unit_of_work import atomic
 from models import ChatMessage, Project, User
@@ -21,6 +28,14 @@ async def send_message(author: User, project: Project, body: str) -> ChatMessage
     return message
 
 
+class ChatPage(NamedTuple):
+    """Messages oldest first, and whether there are more after and before them."""
+
+    rows: list[ChatMessage]
+    has_next: bool
+    has_previous: bool
+
+
 async def page(
     project_id: int,
     *,
@@ -28,33 +43,80 @@ async def page(
     after: int | None,
     last: int | None,
     before: int | None,
-) -> tuple[list[ChatMessage], bool, bool]:
-    """A page of the chat, oldest first, and whether there are more after and before it.
+) -> ChatPage:
+    """A page of one project's chat; see `pages`."""
+    found = await pages([project_id], first=first, after=after, last=last, before=before)
+    return found[project_id]
+
+
+async def pages(
+    project_ids: Sequence[int],
+    *,
+    first: int | None,
+    after: int | None,
+    last: int | None,
+    before: int | None,
+) -> dict[int, ChatPage]:
+    """The same page of the chat of each project: one query, and one more with a cursor.
 
     `first`/`after` page forwards from the oldest; `last`/`before` page back from the
     newest. Exactly one of `first` and `last` is given.
     """
-    query = ChatMessage.filter(project_id=project_id)
-    if after is not None:
-        query = query.filter(id__gt=after)
-    if before is not None:
-        query = query.filter(id__lt=before)
-    if first is not None:
-        rows = await query.order_by("id").limit(first + 1)
-        has_next = len(rows) > first
-        rows = rows[:first]
-        has_previous = (
-            after is not None
-            and await ChatMessage.filter(project_id=project_id, id__lte=after).exists()
-        )
-        return rows, has_next, has_previous
-    assert last is not None
-    size = last
-    rows = list(reversed(await query.order_by("-id").limit(size + 1)))
-    has_previous = len(rows) > size
-    rows = rows[-size:] if has_previous else rows
-    has_next = (
-        before is not None
-        and await ChatMessage.filter(project_id=project_id, id__gte=before).exists()
+    forward = first is not None
+    size = first if first is not None else last
+    assert size is not None
+    ids = sorted(set(project_ids))
+    if not ids:
+        return {}
+    rows: list[ChatMessage] = await ChatMessage.raw(
+        _page_sql(ids, forward, size + 1, after, before)
     )
-    return rows, has_next, has_previous
+    grouped: dict[int, list[ChatMessage]] = {pid: [] for pid in ids}
+    for message in sorted(rows, key=lambda m: m.id):
+        grouped[message.project_id].append(message)
+    # Whether the cursor leaves messages behind it: only asked when there is a cursor.
+    edge = after if forward else before
+    behind = await _projects_with_messages_beyond(ids, edge, forward) if edge is not None else set()
+    found = {}
+    for pid, messages in grouped.items():
+        more = len(messages) > size
+        if forward:
+            found[pid] = ChatPage(messages[:size], more, pid in behind)
+        else:
+            found[pid] = ChatPage(messages[-size:] if more else messages, pid in behind, more)
+    return found
+
+
+def _page_sql(
+    project_ids: Sequence[int], forward: bool, limit: int, after: int | None, before: int | None
+) -> str:
+    """One SELECT per project, each limited through the (project_id, id) index, joined by
+    UNION ALL: it reads the rows it returns, however long each chat is (a window function
+    over the projects would number every message of every chat first).
+
+    Every value is an int formatted with %d, so nothing from a request reaches the SQL text
+    as text; Tortoise's raw queries take no parameters.
+    """
+    table = ChatMessage._meta.db_table
+    bounds = "".join(
+        f' AND "id" {op} {int(value):d}'
+        for op, value in ((">", after), ("<", before))
+        if value is not None
+    )
+    order = "ASC" if forward else "DESC"
+    arms = [
+        f'SELECT * FROM (SELECT * FROM "{table}" WHERE "project_id" = {int(pid):d}{bounds} '
+        f'ORDER BY "id" {order} LIMIT {int(limit):d}) AS "p{n}"'
+        for n, pid in enumerate(project_ids)
+    ]
+    return " UNION ALL ".join(arms)
+
+
+async def _projects_with_messages_beyond(
+    project_ids: Sequence[int], cursor: int, forward: bool
+) -> set[int]:
+    """The projects with a message at or before `cursor` (forward), at or after it (back)."""
+    query = ChatMessage.filter(project_id__in=project_ids)
+    query = query.filter(id__lte=cursor) if forward else query.filter(id__gte=cursor)
+    rows = await query.distinct().values("project_id")
+    return {row["project_id"] for row in rows}

@@ -17,6 +17,8 @@ from services.validation import Checker
 
 TITLE_MAX = 120
 DESCRIPTION_MAX = 2000
+# The most milestones one project holds: it bounds every read of a project's milestones.
+MAX_MILESTONES = 500
 
 
 def _require_unlocked(project: Project) -> None:
@@ -47,6 +49,13 @@ async def add_milestone(
     check.done()
     async with atomic() as work:
         project = await work.lock_project(project.id)
+        # Counted under the project lock, so concurrent adds cannot pass the cap together.
+        if await Milestone.filter(project_id=project.id).count() >= MAX_MILESTONES:
+            raise UserInputError.single(
+                "INVALID",
+                None,
+                f"A project holds at most {MAX_MILESTONES} milestones; delete one to add another.",
+            )
         milestone = await Milestone.create(
             project=project, title=title, description=description, due_date=due_date
         )

@@ -11,7 +11,8 @@ from contextlib import contextmanager
 
 from tests.support import Api, RunningServer, future
 
-PROJECTS_DEEP = """{ projects(first: 50) { edges { node {
+# 10 projects: with up to 500 milestones each, 50 would pass the cost limit.
+PROJECTS_DEEP = """{ projects(first: 10) { edges { node {
   client { name } freelancer { name } milestones { title } } } } }"""
 
 
@@ -60,9 +61,12 @@ async def test_query_count_does_not_grow_with_projects(api: Api) -> None:
 
 
 def _nested(levels: int) -> str:
-    """A `projects` query whose deepest field sits `levels` levels down."""
-    inner = "id"
-    for name in reversed((["milestones", "project"] * levels)[: levels - 3]):
+    """A `projects` query whose deepest field sits `levels` levels down.
+
+    Through one-message chat pages: nested milestone lists would pass the cost limit first.
+    """
+    inner = "__typename"
+    for name in reversed((["chat(first: 1)", "edges", "node", "project"] * levels)[: levels - 3]):
         inner = f"{name} {{ {inner} }}"
     return f"{{ projects {{ edges {{ node {{ {inner} }} }} }} }}"
 

@@ -18,12 +18,13 @@ import strawberry
 
 from models import ChatMessage, Milestone, Project, User
 from schema.context import Info
+from schema.dataloaders import ChatPageKey
 from schema.ids import to_cursor, to_global_id
 from schema.pagination import chat_page_args
 from schema.types.common import ChatEventKind, Node, PageInfo
 from schema.types.user import UserType, load_user
 from schema.types.values import FieldChange, MilestoneProgress, ScheduleWarning
-from services import access, chat
+from services import access
 from services.schedule import schedule_warnings
 from services.validation import today_utc
 
@@ -131,8 +132,8 @@ class ProjectType(Node):
             strawberry.argument(description="Return the messages before this cursor."),
         ] = strawberry.UNSET,
     ) -> ChatMessageConnection:
-        args = chat_page_args(first, after, last, before)
-        rows, has_next, has_previous = await chat.page(self.model.id, **args)
+        key = ChatPageKey(self.model.id, **chat_page_args(first, after, last, before))
+        rows, has_next, has_previous = await info.context.loaders.chat_page_by_project.load(key)
         return ChatMessageConnection.build(rows, self.viewer, has_next, has_previous)
 
 
