@@ -21,6 +21,7 @@ from resolvers import email_queries, queries, subscriptions
 from resolvers.mutations import (
     account_log_in,
     account_log_out,
+    account_log_out_everywhere,
     account_sign_up,
     chat_message_send,
     milestone_add,
@@ -108,6 +109,11 @@ class Mutation:
     log_out: bool = strawberry.mutation(
         resolver=account_log_out.log_out,
         description="Revokes the token this request was made with.",
+        permission_classes=[IsAuthenticated],
+    )
+    log_out_everywhere: bool = strawberry.mutation(
+        resolver=account_log_out_everywhere.log_out_everywhere,
+        description="Revokes every token of the viewer, on every device and open socket.",
         permission_classes=[IsAuthenticated],
     )
     create_project = mutation(

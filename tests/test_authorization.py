@@ -24,6 +24,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "signUp": dict.fromkeys(ACTORS, "ok"),
     "logIn": dict.fromkeys(ACTORS, "ok"),
     "logOut": {"anonymous": "UNAUTHENTICATED"} | dict.fromkeys(ACTORS[1:], "ok"),
+    "logOutEverywhere": {"anonymous": "UNAUTHENTICATED"} | dict.fromkeys(ACTORS[1:], "ok"),
     "createProject": {
         "anonymous": "UNAUTHENTICATED",
         "outsider": "FORBIDDEN",
@@ -89,6 +90,11 @@ async def _call(api: Api, name: str, team: Team, caller: Account | None) -> dict
             )
             token = login["logIn"]["token"]
         return await api.post("mutation { logOut }", None, token)
+    if name == "logOutEverywhere":
+        if caller is not None:  # an account of the same kind, so the shared one stays signed in
+            fresh = await (api.admin() if caller.role == "ADMIN" else api.sign_up(caller.role))
+            token = fresh.token
+        return await api.post("mutation { logOutEverywhere }", None, token)
     if name == "createProject":
         fields = {
             "title": "Another project",
@@ -111,6 +117,8 @@ async def _call(api: Api, name: str, team: Team, caller: Account | None) -> dict
 
 
 MILESTONE_MUTATIONS = ("editMilestone", "setMilestoneCompleted", "deleteMilestone")
+# Non-null Boolean results; they change sessions, which the fingerprint does not cover.
+SESSION_MUTATIONS = ("logOut", "logOutEverywhere")
 
 
 async def _fingerprint(api: Api, team: Team) -> tuple[Any, ...]:
@@ -172,12 +180,15 @@ async def test_mutation_access(api: Api, people: Team, mutation: str, actor: str
     else:
         before = await _fingerprint(api, team)
         body = await _call(api, mutation, team, caller)
-    assert body["data"][mutation] is None if mutation != "logOut" else body["data"] is None
+    if mutation in SESSION_MUTATIONS:
+        assert body["data"] is None
+    else:
+        assert body["data"][mutation] is None
     codes = [e["extensions"]["code"] for e in body["errors"]]
     assert codes == [expected], body
     assert await _fingerprint(api, team) == before
 
-    if mutation == "logOut":
+    if mutation in SESSION_MUTATIONS:
         return  # sessions are not in the fingerprint: the refusal above is the whole check
     # The control: the same call by a caller who may make it changes the fingerprint.
     allowed = getattr(team, next(a for a in ACTORS if EXPECTED[mutation][a] == "ok"))
