@@ -11,8 +11,8 @@ from contextlib import contextmanager
 
 from tests.support import Api, RunningServer, future
 
-# 10 projects: with up to 500 milestones each, 50 would pass the cost limit.
-PROJECTS_DEEP = """{ projects(first: 10) { edges { node {
+# 50 projects with up to 100 milestones each: 5,050 nodes, under the cost limit.
+PROJECTS_DEEP = """{ projects(first: 50) { edges { node {
   client { name } freelancer { name } milestones { title } } } } }"""
 
 
