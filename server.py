@@ -33,7 +33,7 @@ from models.db import migrate_database, open_database, tortoise_config
 from schema import ids
 from schema.graphiql import ASSETS_DIR, ASSETS_PATH
 from schema.view import GraphQLApp
-from services import reminders, sessions
+from services import reminders, sessions, throttles
 from settings import SettingError, Settings
 
 logger = logging.getLogger("milestones")
@@ -79,6 +79,8 @@ def mail_worker(settings: Settings) -> MailWorker:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
+    # Built now, so that an unknown RATE_LIMITS name stops the server before it serves.
+    counted = throttles.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -90,13 +92,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ids.use_key(settings.id_secret.encode() or await server_secret("global-ids"))
             tune_garbage_collector()
             await stack.enter_async_context(events.running_hub(event_hub(settings)))
+            await stack.enter_async_context(throttles.running(counted))
             lifetime = Lifetime.from_days(settings.token_idle_days, settings.token_max_days)
             await stack.enter_async_context(sessions.running(lifetime))
             if settings.run_mail_worker:
                 await stack.enter_async_context(running_worker(mail_worker(settings)))
             yield
 
-    graphql = GraphQLApp(graphiql=settings.graphiql, allowed_origins=settings.allowed_origins)
+    graphql = GraphQLApp(
+        graphiql=settings.graphiql,
+        allowed_origins=settings.allowed_origins,
+        trusted_proxies=settings.trusted_proxies,
+    )
     return Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -175,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         log_level="info",
         ws_per_message_deflate=False,
+        # The app alone decides whose X-Forwarded-For to believe (TRUSTED_PROXIES); uvicorn
+        # would otherwise let any process on this machine name the client's address.
+        proxy_headers=False,
     )
     return 0
 

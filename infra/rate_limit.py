@@ -1,46 +1,159 @@
-"""A small in-process limiter for failed attempts (log-in guessing)."""
+"""Moving-window rate limits, counted in Redis for every process or in this process alone.
+
+The guarantee: with a Redis URL every server process counts against the same windows (N
+processes allow what one does, and a restart forgets nothing); without one, counts live in
+this process's memory. Each window is a moving one: at most `amount` events in any span of
+`seconds`, so there is no window edge at which a burst of twice the budget gets through.
+
+If Redis cannot be reached, counting falls back to this process's memory, with one warning
+per outage, and goes back to Redis a few seconds later: a request is never refused because
+the counter store is down. Refusing instead would turn a Redis outage (or anyone able to
+cause one) into an outage of log-in, sign-up and every write, while these limits are a
+brake on abuse, not an access rule; in the meantime each process still applies every
+budget to the traffic it sees.
+
+This module is machinery: what a key stands for and how large a window is are the caller's.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import math
 import time
-from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import redis.asyncio as aioredis
+from limits import RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage, RedisStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+logger = logging.getLogger("milestones.rate_limit")
+
+T = TypeVar("T")
+
+# After a failure, Redis is left alone this long: requests meanwhile count locally at once
+# instead of each waiting for a connection that is likely to fail too.
+RETRY_REDIS_SECONDS = 5.0
+# A local Redis answers in well under a millisecond; one that takes longer is treated as down
+# rather than holding up the request.
+_REDIS_TIMEOUT = 0.5
+_REDIS_DOWN = (StorageError, RedisError, OSError, TimeoutError)
+KEY_PREFIX = "milestones:rate"
 
 
-class AttemptLimiter:
-    """Allows `max_attempts` failures per key within `window` seconds.
+@dataclass(frozen=True, slots=True)
+class Window:
+    """At most `amount` events in any `seconds`; `name` keeps its counts apart from others'."""
 
-    Kept in memory: each server process limits on its own, which bounds guessing per process
-    without a shared store on the log-in path.
-    """
+    name: str
+    amount: int
+    seconds: int
 
-    def __init__(self, max_attempts: int, window: float, max_keys: int = 100_000) -> None:
-        self.max_attempts = max_attempts
-        self.window = window
-        self.max_keys = max_keys
-        self._failures: dict[str, deque[float]] = {}
+    def item(self) -> RateLimitItemPerSecond:
+        return RateLimitItemPerSecond(self.amount, self.seconds, namespace=self.name)
 
-    def retry_after(self, key: str) -> int:
-        """Seconds until `key` may try again; 0 when it may try now."""
-        failures = self._recent(key)
-        if len(failures) < self.max_attempts:
-            return 0
-        return max(1, math.ceil(failures[0] + self.window - time.monotonic()))
 
-    def failed(self, key: str) -> None:
-        if len(self._failures) >= self.max_keys and key not in self._failures:
-            self._failures.pop(next(iter(self._failures)))  # forget the oldest key
-        failures = self._recent(key)
-        failures.append(time.monotonic())
-        self._failures[key] = failures
+def _redis_storage(url: str) -> tuple[RedisStorage, aioredis.ConnectionPool]:
+    pool = aioredis.ConnectionPool.from_url(
+        url,
+        # RESP2, as the chat hub uses: redis-py 8 with hiredis leaks memory on RESP3.
+        protocol=2,
+        socket_connect_timeout=_REDIS_TIMEOUT,
+        socket_timeout=_REDIS_TIMEOUT,
+        # No in-library retries: a failure switches to local counts (see the module's text).
+        retry=Retry(NoBackoff(), 0),
+    )
+    storage = RedisStorage(
+        "async+redis://",  # the pool below says where; this only picks the Redis flavour
+        implementation="redispy",
+        wrap_exceptions=True,
+        key_prefix=KEY_PREFIX,
+        connection_pool=pool,  # type: ignore[arg-type]  # limits types options as scalars; redis-py takes the pool
+    )
+    return storage, pool
 
-    def succeeded(self, key: str) -> None:
-        self._failures.pop(key, None)
 
-    def _recent(self, key: str) -> deque[float]:
-        # Asking about a key must not store it: only `failed` adds keys, within max_keys.
-        failures = self._failures.get(key, deque())
-        cutoff = time.monotonic() - self.window
-        while failures and failures[0] < cutoff:
-            failures.popleft()
-        return failures
+class RateLimits:
+    """Moving windows kept in Redis (`redis_url`) or, without one, in this process."""
+
+    def __init__(self, redis_url: str = "") -> None:
+        self.redis_url = redis_url
+        self._local_storage = MemoryStorage()
+        self._local = MovingWindowRateLimiter(self._local_storage)
+        self._shared: MovingWindowRateLimiter | None = None
+        self._pool: aioredis.ConnectionPool | None = None
+        if redis_url:
+            storage, self._pool = _redis_storage(redis_url)
+            self._shared = MovingWindowRateLimiter(storage)
+        self._redis_retry_at = 0.0
+        self.redis_down = False
+
+    async def acquire(self, key: str, windows: Sequence[Window]) -> int:
+        """Count one event under `key` in every window if each has room: then 0.
+
+        Otherwise count nothing and return the whole seconds (at least 1) until each has.
+        """
+        if wait := await self.wait(key, windows):
+            return wait
+        for window in windows:
+            if not await self._run(MovingWindowRateLimiter.hit, window.item(), key):
+                # Another request took the last room since `wait` looked.
+                return max(1, await self.wait(key, [window]))
+        return 0
+
+    async def wait(self, key: str, windows: Sequence[Window]) -> int:
+        """Whole seconds until every window of `key` has room (0: now); counts nothing."""
+        waits = [0]
+        for window in windows:
+            stats = await self._run(MovingWindowRateLimiter.get_window_stats, window.item(), key)
+            if stats.remaining <= 0:
+                waits.append(max(1, math.ceil(stats.reset_time - time.time())))
+        return max(waits)
+
+    async def count(self, key: str, window: Window) -> int:
+        """How many events `key` has in `window` now."""
+        stats = await self._run(MovingWindowRateLimiter.get_window_stats, window.item(), key)
+        return window.amount - max(0, stats.remaining)
+
+    async def clear(self, key: str, window: Window) -> None:
+        """Forget every event of `key` in `window`."""
+        await self._run(MovingWindowRateLimiter.clear, window.item(), key)
+
+    async def close(self) -> None:
+        timer = self._local_storage.timer  # its sweep of expired local counts
+        if timer is not None and not timer.done():
+            timer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await timer
+        if self._pool is not None:
+            await self._pool.aclose()
+
+    async def _run(self, operation: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """`operation(limiter, *args)` on Redis when there is one and it answers, else on
+        the local counts."""
+        if self._shared is not None and time.monotonic() >= self._redis_retry_at:
+            try:
+                result = await operation(self._shared, *args)
+            except _REDIS_DOWN as error:
+                self._redis_retry_at = time.monotonic() + RETRY_REDIS_SECONDS
+                if not self.redis_down:
+                    self.redis_down = True
+                    logger.warning(
+                        "Redis unreachable for rate limits (%s); counting in this process "
+                        "until it is back",
+                        error,
+                    )
+            else:
+                if self.redis_down:
+                    self.redis_down = False
+                    logger.warning("Redis reachable again; rate limits are shared again")
+                return result
+        return await operation(self._local, *args)

@@ -23,6 +23,8 @@ class Context:
     response: Response | WebSocket | None
     viewer: User | None = None
     token: str = ""
+    # Where the request comes from, as far as we can trust (schema/client_address.py).
+    client_address: str = ""
     loaders: Loaders = field(default_factory=Loaders)
     # The graphql-transport-ws connection_init payload (WebSocket connections only).
     connection_params: dict[str, Any] = field(default_factory=dict)

@@ -40,6 +40,7 @@ from schema.types.email import OutboxEmailType
 from schema.types.project import ChatMessageType, MilestoneType, ProjectType
 from schema.types.project_connection import ProjectConnection
 from schema.types.user import UserType
+from services import throttles
 from services.errors import ApiError
 
 MAX_DEPTH = 12
@@ -104,7 +105,12 @@ class Query:
 
 @strawberry.type(description="Changes.")
 class Mutation:
-    sign_up = mutation(account_sign_up.sign_up, "Creates a client or freelancer account.")
+    sign_up = mutation(
+        account_sign_up.sign_up,
+        "Creates a client or freelancer account.",
+        throttle=throttles.SIGN_UP,
+    )
+    # Throttled inside services.auth.log_in: what it counts depends on the outcome.
     log_in = mutation(account_log_in.log_in, "Signs in with e-mail and password.")
     log_out: bool = strawberry.mutation(
         resolver=account_log_out.log_out,
@@ -121,6 +127,7 @@ class Mutation:
         "A CLIENT creates a project with a freelancer; an ADMIN may create one for any client.",
         IsAuthenticated,
         CanCreateProjects,
+        throttle=throttles.CREATE_PROJECT,
     )
     record_initial_payment = mutation(
         project_record_initial_payment.record_initial_payment,
@@ -136,28 +143,33 @@ class Mutation:
         milestone_add.add_milestone,
         "The project's FREELANCER only, once unlocked; e-mails the client and posts to the chat.",
         IsAuthenticated,
+        throttle=throttles.CHANGE_MILESTONES,
     )
     edit_milestone = mutation(
         milestone_edit.edit_milestone,
         "The project's FREELANCER only; e-mails the client and posts to the chat when "
         "something changed.",
         IsAuthenticated,
+        throttle=throttles.CHANGE_MILESTONES,
     )
     set_milestone_completed = mutation(
         milestone_set_completed.set_milestone_completed,
         "The project's FREELANCER only; e-mails the client and posts to the chat when the "
         "state changed.",
         IsAuthenticated,
+        throttle=throttles.CHANGE_MILESTONES,
     )
     delete_milestone = mutation(
         milestone_delete.delete_milestone,
         "The project's FREELANCER only; e-mails the client and posts to the chat.",
         IsAuthenticated,
+        throttle=throttles.CHANGE_MILESTONES,
     )
     send_chat_message = mutation(
         chat_message_send.send_chat_message,
         "Any member of the project (client, freelancer) or an admin.",
         IsAuthenticated,
+        throttle=throttles.SEND_CHAT_MESSAGE,
     )
 
 

@@ -12,11 +12,13 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
+from schema.client_address import client_address
 from schema.context import Context
 from schema.graphiql import graphiql_html
 from schema.schema import schema
 from schema.ws import SharedResultsWSHandler
 from services import auth
+from settings import Network
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -32,6 +34,7 @@ class GraphQLApp(GraphQL[Context, None]):
         allowed_origins: tuple[str, ...] = (),
         max_subscriptions_per_connection: int = 20,
         connection_init_wait_timeout: timedelta = timedelta(seconds=10),
+        trusted_proxies: tuple[Network, ...] = (),
     ) -> None:
         super().__init__(
             schema,
@@ -43,6 +46,8 @@ class GraphQLApp(GraphQL[Context, None]):
             # session ended; the legacy `graphql-ws` one would keep serving them.
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
+        # Peers whose X-Forwarded-For is believed (TRUSTED_PROXIES).
+        self.trusted_proxies = trusted_proxies
 
     @property
     def graphql_ide_html(self) -> str:
@@ -53,7 +58,17 @@ class GraphQLApp(GraphQL[Context, None]):
     ) -> Context:
         token = auth.bearer_token(request.headers.get("authorization"))
         viewer = await auth.user_for_token(token) if token else None
-        return Context(request=request, response=response, viewer=viewer, token=token)
+        return Context(
+            request=request,
+            response=response,
+            viewer=viewer,
+            token=token,
+            client_address=client_address(
+                request.client.host if request.client else None,
+                request.headers.getlist("x-forwarded-for"),
+                self.trusted_proxies,
+            ),
+        )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         # The connection_init payload may carry the token; it wins over the upgrade header.

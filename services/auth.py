@@ -12,10 +12,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
 
-from infra.rate_limit import AttemptLimiter
 from models import AccessToken, Role, User, hash_token
-from services import sessions
-from services.errors import RateLimited, UserInputError
+from services import sessions, throttles
+from services.errors import UserInputError
 from services.validation import Checker
 
 # Argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): strong against
@@ -23,10 +22,6 @@ from services.validation import Checker
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 # Verifying against this keeps a log-in for an unknown e-mail as slow as for a known one.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
-
-
-# Ten wrong passwords for one address within fifteen minutes pause its log-ins.
-login_failures = AttemptLimiter(max_attempts=10, window=15 * 60)
 
 
 async def hash_password(password: str) -> str:
@@ -104,14 +99,16 @@ async def sign_up(*, email: str, password: str, name: str, role: Role) -> tuple[
     return user, await issue_token(user)
 
 
-async def log_in(*, email: str, password: str) -> tuple[User, str]:
+async def log_in(*, email: str, password: str, client_address: str) -> tuple[User, str]:
+    """A token for the account, unless the password is wrong or the log-in throttles
+    (services.throttles) say to wait: checked before the password is, counted after."""
     key = email.strip().lower()
-    if wait := login_failures.retry_after(key):
-        raise RateLimited(wait)
+    throttle = throttles.current()
+    await throttle.before_log_in(key, client_address)
     user = await User.get_or_none(email=key)
     ok = await _verify_password(user.password_hash if user else _DUMMY_HASH, password)
     if user is None or not ok:
-        login_failures.failed(key)
+        await throttle.log_in_failed(key, client_address)
         raise UserInputError.single("INVALID_CREDENTIALS", None, "Wrong e-mail or password.")
-    login_failures.succeeded(key)
+    await throttle.log_in_succeeded(key, client_address)
     return user, await issue_token(user)

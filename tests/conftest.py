@@ -18,7 +18,14 @@ import pytest
 import redis.asyncio as aioredis
 
 from settings import Settings
-from tests.support import Api, RunningServer, backends, fresh_postgres_database, running_server
+from tests.support import (
+    SUITE_RATE_LIMITS,
+    Api,
+    RunningServer,
+    backends,
+    fresh_postgres_database,
+    running_server,
+)
 from tests.support_ws import reset_subscriber_baseline
 
 
@@ -30,12 +37,22 @@ async def server(
     if request.param == "postgres":
         async with fresh_postgres_database(os.environ["TEST_DATABASE_URL"]) as url:
             # The delivery worker is left off: tests that deliver start their own.
-            settings = Settings(database_url=url, mail_dir=mail_dir, run_mail_worker=False)
+            settings = Settings(
+                database_url=url,
+                mail_dir=mail_dir,
+                run_mail_worker=False,
+                rate_limits=SUITE_RATE_LIMITS,
+            )
             async with running_server(settings) as running:
                 yield running
     else:
         db = Path(tmp_path_factory.mktemp("db")) / "test.sqlite3"
-        settings = Settings(database_url=f"sqlite://{db}", mail_dir=mail_dir, run_mail_worker=False)
+        settings = Settings(
+            database_url=f"sqlite://{db}",
+            mail_dir=mail_dir,
+            run_mail_worker=False,
+            rate_limits=SUITE_RATE_LIMITS,
+        )
         async with running_server(settings) as running:
             yield running
 

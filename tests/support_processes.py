@@ -18,7 +18,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import PASSWORD, ROOT, TEST_ID_SECRET, Account, Api, Team, free_port
+from tests.support import (
+    PASSWORD,
+    ROOT,
+    SUITE_RATE_LIMITS,
+    TEST_ID_SECRET,
+    Account,
+    Api,
+    Team,
+    free_port,
+)
 
 
 def server_env(database_url: str, redis_url: str, tmp: Path) -> dict[str, str]:
@@ -30,6 +39,7 @@ def server_env(database_url: str, redis_url: str, tmp: Path) -> dict[str, str]:
         "MAIL_DIR": str(tmp / "mail"),
         "GRAPHIQL": "0",
         "ID_SECRET": TEST_ID_SECRET,
+        "RATE_LIMITS": ",".join(f"{name}={count}/{per}" for name, count, per in SUITE_RATE_LIMITS),
     }
 
 
@@ -39,9 +49,16 @@ PROCESSES: dict[str, asyncio.subprocess.Process] = {}
 
 @contextlib.asynccontextmanager
 async def server_process(
-    database_url: str, redis_url: str, tmp: Path, name: str = "server"
+    database_url: str,
+    redis_url: str,
+    tmp: Path,
+    name: str = "server",
+    env: dict[str, str] | None = None,
 ) -> AsyncIterator[str]:
-    """`python server.py --port P` until the block ends; yields its base URL."""
+    """`python server.py --port P` until the block ends; yields its base URL.
+
+    `env` adds to, or overrides, the variables of `server_env`.
+    """
     port = free_port()
     log = tmp / f"{name}-{port}.log"
     with log.open("wb") as out:
@@ -51,7 +68,7 @@ async def server_process(
             "--port",
             str(port),
             cwd=ROOT,
-            env=server_env(database_url, redis_url, tmp),
+            env=server_env(database_url, redis_url, tmp) | (env or {}),
             stdout=out,
             stderr=asyncio.subprocess.STDOUT,
         )

@@ -1,129 +1,127 @@
-"""infra/rate_limit.py `AttemptLimiter`: failures per key within a sliding window.
+"""infra/rate_limit.py `RateLimits`: moving windows, in memory or shared through Redis.
 
-`max_attempts` failures are allowed; then `retry_after` says how many whole seconds until
-the oldest one leaves the window. Most tests drive the limiter's clock by hand (it reads
-`time.monotonic`, replaced here for that module only); one lets a tiny window run out.
+`acquire` counts an event in every window of a key if each has room, else counts nothing
+and says how many whole seconds (at least 1) until each has; `wait` only asks. Without
+Redis the counts are the process's own; with it, every `RateLimits` on that Redis (every
+server process, and the one started after a restart) shares them. An unreachable Redis
+falls back to local counts with one warning instead of failing the caller.
 """
 
 from __future__ import annotations
 
-import math
-import time
-from types import SimpleNamespace
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator
 
 import pytest
 
-from infra import rate_limit
-from infra.rate_limit import AttemptLimiter
-
-
-class Clock:
-    """A monotonic clock that moves only when told to."""
-
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+from infra.rate_limit import RateLimits, Window
+from tests.support import free_port
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    fake = Clock()
-    monkeypatch.setattr(rate_limit, "time", SimpleNamespace(monotonic=fake))
-    return fake
+async def limits() -> AsyncIterator[RateLimits]:
+    local = RateLimits()
+    yield local
+    await local.close()
 
 
-def test_max_attempts_failures_are_allowed_then_the_key_waits(clock: Clock) -> None:
-    limiter = AttemptLimiter(max_attempts=3, window=60)
-    for _ in range(2):
-        limiter.failed("ada")
-        assert limiter.retry_after("ada") == 0
-    limiter.failed("ada")
-    assert limiter.retry_after("ada") == 60
+def fresh(prefix: str = "key") -> str:
+    return f"{prefix}-{uuid.uuid4().hex}"
 
 
-def test_retry_after_counts_down_from_the_oldest_failure(clock: Clock) -> None:
-    limiter = AttemptLimiter(max_attempts=2, window=60)
-    limiter.failed("ada")  # t = 0
-    clock.advance(15)
-    limiter.failed("ada")  # t = 15
-    assert limiter.retry_after("ada") == 45  # the first leaves the window at t = 60
-    clock.advance(44.5)
-    assert limiter.retry_after("ada") == 1  # rounded up, never 0 while still limited
-    clock.advance(0.6)
-    assert limiter.retry_after("ada") == 0  # only the second is left
+async def test_amount_events_fit_then_the_key_waits_for_the_oldest(limits: RateLimits) -> None:
+    window, key = Window("test", 3, 60), fresh()
+    assert [await limits.acquire(key, [window]) for _ in range(3)] == [0, 0, 0]
+    wait = await limits.acquire(key, [window])
+    assert 59 <= wait <= 60  # whole seconds until the first leaves the window
+    assert await limits.count(key, window) == 3  # the refused one was not counted
 
 
-def test_retry_after_is_whole_seconds_and_at_least_one(clock: Clock) -> None:
-    limiter = AttemptLimiter(max_attempts=1, window=2.5)
-    limiter.failed("ada")
-    assert limiter.retry_after("ada") == 3
-    clock.advance(2.4999)
-    wait = limiter.retry_after("ada")
-    assert isinstance(wait, int) and wait == 1
+async def test_asking_counts_nothing(limits: RateLimits) -> None:
+    window, key = Window("test", 1, 60), fresh()
+    for _ in range(5):
+        assert await limits.wait(key, [window]) == 0
+    assert await limits.count(key, window) == 0
+    assert await limits.acquire(key, [window]) == 0
+    assert await limits.wait(key, [window]) > 0
 
 
-def test_the_window_slides(clock: Clock) -> None:
-    limiter = AttemptLimiter(max_attempts=3, window=30)
-    for _ in range(3):
-        limiter.failed("ada")  # t = 0, 10, 20
-        clock.advance(10)
-    # t = 30: the first failure is exactly `window` old, still counted (0 s left, shown as 1).
-    assert limiter.retry_after("ada") == 1
-    clock.advance(0.5)  # t = 30.5: it has left, two remain
-    assert limiter.retry_after("ada") == 0
-    limiter.failed("ada")  # three again: 10, 20, 30.5
-    assert limiter.retry_after("ada") == math.ceil(10 + 30 - 30.5)
+async def test_every_window_must_have_room_and_a_refusal_counts_in_none(
+    limits: RateLimits,
+) -> None:
+    burst, steady, key = Window("burst", 2, 10), Window("steady", 3, 3600), fresh()
+    assert await limits.acquire(key, [burst, steady]) == 0
+    assert await limits.acquire(key, [burst, steady]) == 0
+    assert 9 <= await limits.acquire(key, [burst, steady]) <= 10  # the burst is spent
+    assert await limits.count(key, steady) == 2
+    # The longer window decides once it is the one that is full.
+    assert await limits.acquire(key, [steady]) == 0
+    assert 3599 <= await limits.wait(key, [burst, steady]) <= 3600
 
 
-def test_success_resets_the_key(clock: Clock) -> None:
-    limiter = AttemptLimiter(max_attempts=2, window=60)
-    limiter.failed("ada")
-    limiter.failed("ada")
-    assert limiter.retry_after("ada") > 0
-    limiter.succeeded("ada")
-    assert limiter.retry_after("ada") == 0
-    # A fresh budget: one failure is allowed again before the limit.
-    limiter.failed("ada")
-    assert limiter.retry_after("ada") == 0
-    limiter.failed("ada")
-    assert limiter.retry_after("ada") > 0
+async def test_keys_and_window_names_count_apart(limits: RateLimits) -> None:
+    window, ada, grace = Window("test", 1, 60), fresh("ada"), fresh("grace")
+    assert await limits.acquire(ada, [window]) == 0
+    assert await limits.acquire(ada, [window]) > 0
+    assert await limits.acquire(grace, [window]) == 0
+    # Same size, other name: another budget of the same key.
+    assert await limits.acquire(ada, [Window("other", 1, 60)]) == 0
 
 
-def test_keys_are_limited_separately(clock: Clock) -> None:
-    limiter = AttemptLimiter(max_attempts=1, window=60)
-    limiter.failed("ada")
-    assert limiter.retry_after("ada") > 0
-    assert limiter.retry_after("grace") == 0
-    limiter.succeeded("grace")  # an unknown key: nothing to reset, no error
-    assert limiter.retry_after("ada") > 0
+async def test_clear_forgets_a_key(limits: RateLimits) -> None:
+    window, key = Window("test", 2, 60), fresh()
+    await limits.acquire(key, [window])
+    await limits.acquire(key, [window])
+    await limits.clear(key, window)
+    assert await limits.count(key, window) == 0
+    assert await limits.acquire(key, [window]) == 0
 
 
-def test_failures_of_the_oldest_key_are_forgotten_when_full(clock: Clock) -> None:
-    limiter = AttemptLimiter(max_attempts=1, window=60, max_keys=2)
-    for key in ("a", "b", "c"):
-        limiter.failed(key)
-    assert limiter.retry_after("a") == 0  # forgotten to make room for "c"
-    assert limiter.retry_after("b") > 0 and limiter.retry_after("c") > 0
+async def test_a_small_window_runs_out_in_real_time(limits: RateLimits) -> None:
+    window, key = Window("test", 1, 1), fresh()
+    assert await limits.acquire(key, [window]) == 0
+    assert await limits.acquire(key, [window]) == 1  # rounded up, never 0 while full
+    await asyncio.sleep(1.05)
+    assert await limits.acquire(key, [window]) == 0
 
 
-def test_memory_stays_bounded_when_each_attempt_first_asks(clock: Clock) -> None:
-    limiter = AttemptLimiter(max_attempts=10, window=60, max_keys=3)
-    for n in range(20):
-        key = f"guess-{n}@example.com"
-        assert limiter.retry_after(key) == 0
-        limiter.failed(key)
-    assert len(limiter._failures) <= 3
+async def test_unreachable_redis_counts_locally_with_one_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    limits = RateLimits(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    window, key = Window("test", 2, 60), fresh()
+    try:
+        with caplog.at_level(logging.WARNING, logger="milestones.rate_limit"):
+            results = [await limits.acquire(key, [window]) for _ in range(3)]
+    finally:
+        await limits.close()
+    # Nobody is refused for the outage, and the budget still holds in this process.
+    assert results[:2] == [0, 0] and results[2] > 0
+    assert limits.redis_down
+    warnings = [r for r in caplog.records if "unreachable" in r.getMessage()]
+    assert len(warnings) == 1
 
 
-def test_a_small_window_runs_out_in_real_time() -> None:
-    limiter = AttemptLimiter(max_attempts=2, window=0.05)
-    limiter.failed("ada")
-    limiter.failed("ada")
-    assert limiter.retry_after("ada") == 1  # whole seconds, rounded up
-    time.sleep(0.08)
-    assert limiter.retry_after("ada") == 0
+async def test_processes_on_one_redis_share_counts_and_a_restart_keeps_them(
+    reachable_redis: str,
+) -> None:
+    window, key = Window("test", 3, 60), fresh()
+    first, second = RateLimits(reachable_redis), RateLimits(reachable_redis)
+    try:
+        assert await first.acquire(key, [window]) == 0
+        assert await second.acquire(key, [window]) == 0
+        assert await first.acquire(key, [window]) == 0
+        assert await second.acquire(key, [window]) > 0  # 2 + 1 fill the window
+        assert not (first.redis_down or second.redis_down)
+    finally:
+        await first.close()
+        await second.close()
+    restarted = RateLimits(reachable_redis)
+    try:
+        assert await restarted.count(key, window) == 3
+        assert await restarted.acquire(key, [window]) > 0
+        await restarted.clear(key, window)
+    finally:
+        await restarted.close()

@@ -17,5 +17,7 @@ async def log_in(
     info: Info,
     input: Annotated[LogInInput, strawberry.argument(description="The credentials.")],
 ) -> AuthPayload | None:
-    user, token = await auth.log_in(email=input.email, password=input.password)
+    user, token = await auth.log_in(
+        email=input.email, password=input.password, client_address=info.context.client_address
+    )
     return AuthPayload(errors=[], token=token, user=UserType.build(user, user))

@@ -1,0 +1,243 @@
+"""How often anyone may do the things that cost us or others: the budgets and their rules.
+
+The guarantee: a person at a keyboard never meets a budget; a script does, early, and is
+told how long to wait (`RateLimited(retry_after)`, a top-level RATE_LIMITED error). Every
+call counts, however many arrive in one document, and the count is checked before any
+work (before a password hash, before a transaction). With REDIS_URL the counts are shared
+by every server process and survive restarts (infra/rate_limit.py).
+
+Writes are budgeted per user, sign-ups per client address, each with a burst window and a
+longer, steadier one (a leaky bucket's "burst, then a steady rate", from two moving
+windows). Log-in is guarded three ways: failures of one account from one address earn
+rising waits (never a fixed lock-out, and a success clears them); failures from one
+address across accounts are capped (password spraying); failures of one account across
+addresses get a generous cap (distributed guessing), too high for one address to reach
+and so lock the owner out.
+
+The operator may resize any window by name (RATE_LIMITS, e.g. `chat_burst=40/10`).
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import ipaddress
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from infra.rate_limit import RateLimits, Window
+from services.errors import RateLimited
+from settings import SettingError, Settings
+
+MINUTE, HOUR, DAY = 60, 3600, 86400
+
+DEFAULT_WINDOWS = {
+    window.name: window
+    for window in (
+        # Sign-ups per client address: a household or an office signs up a few people a
+        # day; more than ten in an hour from one address is a script making accounts.
+        Window("sign_up_burst", 10, HOUR),
+        Window("sign_up_daily", 50, DAY),
+        # Log-in attempts per address, whatever their outcome: each costs ~50 ms of argon2.
+        # An office of people signing in at nine stays well under one a second; this also
+        # bounds how far a flood of simultaneous attempts can overshoot the failure caps.
+        Window("log_in_attempts", 60, MINUTE),
+        # Failed log-ins per address, across accounts: typos come one or two at a time;
+        # twenty failures in ten minutes from one address is a password being sprayed.
+        Window("log_in_address_failures_burst", 20, 10 * MINUTE),
+        Window("log_in_address_failures_daily", 200, DAY),
+        # Failed log-ins of one account, from anywhere: one address can fail it at most
+        # ~17 times an hour (the rising waits below), so only guessing spread over many
+        # addresses reaches this; it slows that to 100 guesses an hour.
+        Window("log_in_account_failures", 100, HOUR),
+        # Projects per user: each is a form filled in by hand, a minute or more apiece.
+        Window("create_project_burst", 10, 10 * MINUTE),
+        Window("create_project_daily", 100, DAY),
+        # Chat messages per user: nobody types twenty messages in ten seconds, nor keeps up
+        # one every six seconds for an hour.
+        Window("chat_burst", 20, 10),
+        Window("chat_steady", 600, HOUR),
+        # Milestone changes (add, edit, tick, delete) per user, each e-mailing the client:
+        # a planning session makes a few a minute; past that it is a mail flood.
+        Window("milestones_burst", 30, MINUTE),
+        Window("milestones_daily", 300, DAY),
+    )
+}
+
+
+class Per(enum.Enum):
+    USER = "user"
+    ADDRESS = "address"
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """One action's allowance: one unit per call, from every named window."""
+
+    name: str
+    per: Per
+    windows: tuple[str, ...]
+
+
+SIGN_UP = Budget("sign_up", Per.ADDRESS, ("sign_up_burst", "sign_up_daily"))
+CREATE_PROJECT = Budget(
+    "create_project", Per.USER, ("create_project_burst", "create_project_daily")
+)
+SEND_CHAT_MESSAGE = Budget("chat", Per.USER, ("chat_burst", "chat_steady"))
+# One budget for every milestone change: each one e-mails the same client.
+CHANGE_MILESTONES = Budget("milestones", Per.USER, ("milestones_burst", "milestones_daily"))
+
+
+@dataclass(frozen=True, slots=True)
+class RisingDelay:
+    """After `free` failures in a row, a wait of `first` seconds, doubling with each further
+    failure up to `cap`; failures older than `memory` seconds are forgotten."""
+
+    free: int = 5  # enough for a few typos and a caps-lock
+    first: int = 1
+    cap: int = 15 * MINUTE  # at most four guesses an hour once there
+    memory: int = DAY
+
+    def after(self, failures: int) -> int:
+        """Seconds to wait after the `failures`-th failure in a row."""
+        if failures < self.free:
+            return 0
+        doublings = failures - self.free
+        if doublings >= self.cap.bit_length():  # already past the cap; no huge powers
+            return self.cap
+        return min(self.cap, self.first * 2**doublings)
+
+    def counted(self) -> Window:
+        # Room to count until the wait reaches the cap; more would change nothing.
+        return Window("log_in_failures", self.free + self.cap.bit_length() + 1, self.memory)
+
+
+def resized(overrides: Iterable[tuple[str, int, int]]) -> dict[str, Window]:
+    """The default windows with the operator's sizes; an unknown name stops the server."""
+    windows = dict(DEFAULT_WINDOWS)
+    for name, amount, seconds in overrides:
+        if name not in windows:
+            known = ", ".join(sorted(windows))
+            raise SettingError(f"RATE_LIMITS names no window {name!r}; known: {known}")
+        windows[name] = Window(name, amount, seconds)
+    return windows
+
+
+def address_key(address: str) -> str:
+    """The unit one address stands for: an IPv6 client usually holds a whole /64."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return f"address:{address}"
+    if parsed.version == 6:
+        return f"address:{ipaddress.ip_network(f'{parsed}/64', strict=False)}"
+    return f"address:{parsed}"
+
+
+def account_key(email: str) -> str:
+    # Hashed: keys stay short whatever is typed, and the store holds no e-mail addresses.
+    return "account:" + hashlib.sha256(email.encode()).hexdigest()[:32]
+
+
+class Throttles:
+    """The budgets of one deployment, counted in `limits`."""
+
+    def __init__(
+        self,
+        limits: RateLimits,
+        overrides: Iterable[tuple[str, int, int]] = (),
+        delay: RisingDelay = RisingDelay(),
+    ) -> None:
+        self.limits = limits
+        self.windows = resized(overrides)
+        self.delay = delay
+
+    def _windows(self, *names: str) -> list[Window]:
+        return [self.windows[name] for name in names]
+
+    async def spend(self, budget: Budget, *, user_id: int | None, address: str) -> None:
+        """Take one unit of `budget`, or raise RateLimited. No user: nothing to count
+        (the field's permission refuses anonymous callers)."""
+        if budget.per is Per.USER:
+            if user_id is None:
+                return
+            key = f"{budget.name}:user:{user_id}"
+        else:
+            key = f"{budget.name}:{address_key(address)}"
+        if wait := await self.limits.acquire(key, self._windows(*budget.windows)):
+            raise RateLimited(wait)
+
+    async def before_log_in(self, email: str, address: str) -> None:
+        """Raise RateLimited unless this log-in may be tried now; counts the attempt."""
+        pair, account, where = _log_in_keys(email, address)
+        waits = [
+            await self._pair_wait(pair),
+            await self.limits.wait(where, self._windows(*_ADDRESS_FAILURES)),
+            await self.limits.wait(account, self._windows("log_in_account_failures")),
+        ]
+        if wait := max(waits):
+            raise RateLimited(wait)
+        if wait := await self.limits.acquire(f"attempt:{where}", self._windows("log_in_attempts")):
+            raise RateLimited(wait)
+
+    async def log_in_failed(self, email: str, address: str) -> None:
+        pair, account, where = _log_in_keys(email, address)
+        await self.limits.acquire(pair, [self.delay.counted()])
+        if wait := self.delay.after(await self.limits.count(pair, self.delay.counted())):
+            await self.limits.acquire(pair, [_pause(wait)])
+        await self.limits.acquire(where, self._windows(*_ADDRESS_FAILURES))
+        await self.limits.acquire(account, self._windows("log_in_account_failures"))
+
+    async def log_in_succeeded(self, email: str, address: str) -> None:
+        """The owner is back: their own address starts afresh (the caps keep counting)."""
+        pair, _, _ = _log_in_keys(email, address)
+        await self.limits.clear(pair, self.delay.counted())
+
+    async def _pair_wait(self, pair: str) -> int:
+        failures = await self.limits.count(pair, self.delay.counted())
+        if not (wait := self.delay.after(failures)):
+            return 0
+        return await self.limits.wait(pair, [_pause(wait)])
+
+
+_ADDRESS_FAILURES = ("log_in_address_failures_burst", "log_in_address_failures_daily")
+
+
+def _pause(seconds: int) -> Window:
+    """A wait of `seconds` since the failure that began it: one event's room per span."""
+    return Window("log_in_wait", 1, seconds)
+
+
+def _log_in_keys(email: str, address: str) -> tuple[str, str, str]:
+    """(this account from this address, this account, this address), for log-in counts."""
+    account, where = account_key(email), address_key(address)
+    return f"log_in:{account}:{where}", f"log_in:{account}", f"log_in:{where}"
+
+
+_current: Throttles | None = None
+
+
+def current() -> Throttles:
+    """This process's throttles; in-memory defaults until `running` installs others."""
+    global _current
+    if _current is None:
+        _current = Throttles(RateLimits())
+    return _current
+
+
+def from_settings(settings: Settings) -> Throttles:
+    """Counted in Redis with REDIS_URL, else in this process; windows sized by RATE_LIMITS."""
+    return Throttles(RateLimits(settings.redis_url), settings.rate_limits)
+
+
+@asynccontextmanager
+async def running(throttles: Throttles) -> AsyncIterator[Throttles]:
+    """Count against `throttles` for the duration of the block, then close its store."""
+    global _current
+    previous, _current = _current, throttles
+    try:
+        yield throttles
+    finally:
+        _current = previous
+        await throttles.limits.close()
