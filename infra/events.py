@@ -10,6 +10,7 @@ process ends the sockets opened with them (`infra.open_sockets`). Never the toke
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
@@ -56,6 +57,8 @@ class InProcessHub:
 
 
 _hub: EventHub = InProcessHub()
+# Revocations being announced, kept until done (the event loop holds tasks only weakly).
+_announcing: set[asyncio.Task[None]] = set()
 
 
 def feeds() -> LocalFeeds:
@@ -91,7 +94,12 @@ async def revoke(token_hashes: Collection[str]) -> None:
     closes the sockets."""
     if not token_hashes:
         return
+    # A task of its own: logOut sent over a socket of the token itself ends that socket, and
+    # so cancels its own operation, before the other processes have been told.
+    announcing = asyncio.create_task(_hub.revoke(token_hashes))
+    _announcing.add(announcing)
+    announcing.add_done_callback(_announcing.discard)
     try:
-        await _hub.revoke(token_hashes)
+        await asyncio.shield(announcing)
     except Exception:
         logger.exception("could not announce %d revoked tokens", len(token_hashes))
