@@ -36,6 +36,7 @@ def test_a_clean_environment_gives_the_documented_defaults() -> None:
     assert settings.mail_lease_seconds == 120
     assert settings.mail_batch_size == 50
     assert settings.milestone_reminder_check_seconds == 60
+    assert (settings.token_idle_days, settings.token_max_days) == (30, 90)
 
 
 def test_blank_variables_count_as_unset() -> None:
@@ -60,6 +61,7 @@ def test_each_kind_of_value_is_read() -> None:
             "MAIL_WORKER": "off",
             "ALLOWED_ORIGINS": "https://a.example, ,https://b.example",
             "MAIL_BATCH_SIZE": "7",
+            "TOKEN_IDLE_DAYS": "0.5",
         }
     )
     assert settings.database_url == "postgres://u@h/db"
@@ -70,6 +72,7 @@ def test_each_kind_of_value_is_read() -> None:
     assert (settings.graphiql, settings.run_mail_worker) == (False, False)
     assert settings.allowed_origins == ("https://a.example", "https://b.example")
     assert settings.mail_batch_size == 7
+    assert settings.token_idle_days == 0.5  # fractions of a day: twelve hours
 
 
 @pytest.mark.parametrize(
@@ -105,6 +108,16 @@ def test_each_kind_of_value_is_read() -> None:
             "MILESTONE_REMINDER_DELAY_SECONDS must be a number of seconds, 0 or more, got '-1'",
         ),
         ("SMTP_TLS", "foo", "SMTP_TLS must be one of none, starttls, tls, got 'foo'"),
+        (
+            "TOKEN_IDLE_DAYS",
+            "0",
+            "TOKEN_IDLE_DAYS must be a number of days above 0, at most 3650, got '0'",
+        ),
+        (
+            "TOKEN_MAX_DAYS",
+            "nan",
+            "TOKEN_MAX_DAYS must be a number of days above 0, at most 3650, got 'nan'",
+        ),
         (
             "GRAPHIQL",
             "maybe",
