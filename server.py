@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -31,6 +32,7 @@ from infra.secrets import server_secret
 from infra.token_lifetime import Lifetime
 from models.db import migrate_database, open_database, tortoise_config
 from schema import ids
+from schema.body_limit import BodyLimit
 from schema.graphiql import ASSETS_DIR, ASSETS_PATH
 from schema.view import GraphQLApp
 from services import reminders, sessions, throttles
@@ -103,6 +105,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         graphiql=settings.graphiql,
         allowed_origins=settings.allowed_origins,
         trusted_proxies=settings.trusted_proxies,
+        introspection=settings.introspection,
+        request_timeout_seconds=settings.request_timeout_seconds,
     )
     return Starlette(
         routes=[
@@ -112,6 +116,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="graphiql"),
         ],
         lifespan=lifespan,
+        # Inside Starlette's error handling, so that it sees the refusal, not a crash.
+        middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
     )
 
 
@@ -185,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
         # The app alone decides whose X-Forwarded-For to believe (TRUSTED_PROXIES); uvicorn
         # would otherwise let any process on this machine name the client's address.
         proxy_headers=False,
+        # WebSocket messages are held whole too; none of ours comes near the body limit.
+        ws_max_size=settings.max_body_bytes,
     )
     return 0
 

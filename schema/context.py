@@ -26,6 +26,8 @@ class Context:
     # Where the request comes from, as far as we can trust (schema/client_address.py).
     client_address: str = ""
     loaders: Loaders = field(default_factory=Loaders)
+    # The INTROSPECTION mode of the endpoint: `on`, `off` or `signed-in` (schema/visibility.py).
+    introspection: str = "off"
     # The graphql-transport-ws connection_init payload (WebSocket connections only).
     connection_params: dict[str, Any] = field(default_factory=dict)
 

@@ -13,7 +13,6 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
-    ValidationCache,
 )
 from strawberry.types import ExecutionContext
 
@@ -40,6 +39,7 @@ from schema.types.email import OutboxEmailType
 from schema.types.project import ChatMessageType, MilestoneType, ProjectType
 from schema.types.project_connection import ProjectConnection
 from schema.types.user import UserType
+from schema.visibility import VisibilityExecutor, VisibilityValidation
 from services import throttles
 from services.errors import ApiError
 
@@ -200,11 +200,14 @@ schema = MilestonesSchema(
     mutation=Mutation,
     subscription=Subscription,
     types=[UserType, ProjectType, MilestoneType, ChatMessageType],
+    # Hides suggestions from variable coercion errors too (schema/visibility.py).
+    execution_context_class=VisibilityExecutor,
     extensions=[
         lambda: AddValidationRules(LIMIT_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         ParserCache,
-        ValidationCache,
+        # Strawberry's ValidationCache, also hiding the schema from whom INTROSPECTION says.
+        VisibilityValidation,
         # After validation: costs only a valid document, and refuses it before execution.
         lambda: QueryCostLimiter(limit=MAX_COST),
         lambda: MaskErrors(should_mask_error=_is_internal, error_message="Internal error."),

@@ -7,7 +7,6 @@ from datetime import timedelta
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
@@ -15,13 +14,15 @@ from strawberry.types.unset import UNSET, UnsetType
 from schema.client_address import client_address
 from schema.context import Context
 from schema.graphiql import graphiql_html
+from schema.guarded_view import GuardedGraphQL
 from schema.schema import schema
+from schema.visibility import introspection_mode
 from schema.ws import SharedResultsWSHandler
 from services import auth
 from settings import Network
 
 
-class GraphQLApp(GraphQL[Context, None]):
+class GraphQLApp(GuardedGraphQL):
     """POST /graphql, GraphiQL on GET, and graphql-transport-ws on the same path."""
 
     # Shares one execution of a chat event among subscribers that would get the same result.
@@ -35,6 +36,8 @@ class GraphQLApp(GraphQL[Context, None]):
         max_subscriptions_per_connection: int = 20,
         connection_init_wait_timeout: timedelta = timedelta(seconds=10),
         trusted_proxies: tuple[Network, ...] = (),
+        introspection: str = "auto",
+        request_timeout_seconds: float = 10.0,
     ) -> None:
         super().__init__(
             schema,
@@ -42,10 +45,12 @@ class GraphQLApp(GraphQL[Context, None]):
             connection_init_wait_timeout=connection_init_wait_timeout,
             max_subscriptions_per_connection=max_subscriptions_per_connection,
             allowed_origins=allowed_origins,
+            request_timeout_seconds=request_timeout_seconds,
             # Only the contract's protocol: its handler is the one that ends sockets whose
             # session ended; the legacy `graphql-ws` one would keep serving them.
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
+        self.introspection = introspection_mode(introspection, graphiql=graphiql)
         # Peers whose X-Forwarded-For is believed (TRUSTED_PROXIES).
         self.trusted_proxies = trusted_proxies
 
@@ -68,6 +73,7 @@ class GraphQLApp(GraphQL[Context, None]):
                 request.headers.getlist("x-forwarded-for"),
                 self.trusted_proxies,
             ),
+            introspection=self.introspection,
         )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:

@@ -1,0 +1,175 @@
+"""The HTTP side of /graphql answers bad input with a clear 4xx, and bounds each operation's time.
+
+- A body that is not JSON, or is nested too deeply to decode, gets 400 naming the problem;
+  the recursion that deep nesting causes never reaches the log. The same decoding serves
+  WebSocket messages, where strawberry closes the socket as for any message that is not
+  JSON.
+- A subscription sent by POST or GET gets 400 pointing to the WebSocket endpoint.
+- Every refusal strawberry makes (wrong method, content type, ...) is JSON, in the shape of
+  a GraphQL error, with an `extensions.code`.
+- An operation that runs longer than its time budget is cancelled and answered with a
+  TIMEOUT error. The budget covers parsing, validating and executing the operation (the
+  server's own work), not receiving the body, which MAX_BODY_BYTES bounds. Subscriptions
+  over WebSocket live as long as they are wanted and are not subject to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import MissingQueryError
+from strawberry.http import GraphQLRequestData
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
+
+from schema.context import Context
+
+logger = logging.getLogger("milestones.http")
+
+USE_WEBSOCKET = (
+    "Subscriptions are not served over HTTP: open a WebSocket to this same URL with the "
+    "graphql-transport-ws subprotocol."
+)
+# What HTTP may carry: subscriptions need a WebSocket, and GET must not change anything.
+HTTP_OPERATIONS = {
+    "GET": frozenset({OperationType.QUERY}),
+    "POST": frozenset({OperationType.QUERY, OperationType.MUTATION}),
+}
+# The `extensions.code` of each refusal, by HTTP status.
+REFUSAL_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+
+class TooDeeplyNested(json.JSONDecodeError):
+    """JSON nested deeper than the decoder's recursion allows.
+
+    A JSONDecodeError, so that every caller that handles JSON it cannot read (strawberry's
+    WebSocket handlers among them) handles this one the same way.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("nested too deeply", "", 0)
+
+
+def refusal(status: int, message: str) -> JSONResponse:
+    """An HTTP error response in the shape of a GraphQL response with one error."""
+    code = REFUSAL_CODES.get(status, "BAD_REQUEST")
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status
+    )
+
+
+def timed_out(budget: float) -> ExecutionResult:
+    message = f"The operation took longer than {budget:g} s and was stopped."
+    return ExecutionResult(
+        data=None, errors=[GraphQLError(message, extensions={"code": "TIMEOUT"})]
+    )
+
+
+class GuardedGraphQL(GraphQL[Context, None]):
+    """strawberry's ASGI view, with the refusals and the time budget described above."""
+
+    def __init__(self, *args: Any, request_timeout_seconds: float, **options: Any) -> None:
+        super().__init__(*args, **options)
+        self.request_timeout_seconds = request_timeout_seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        response: Response
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as e:
+            # strawberry answers these in plain text; clients expect JSON from this URL.
+            response = refusal(e.status_code, e.reason)
+        await response(scope, receive, send)
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return json.loads(data)
+        except RecursionError:
+            # Raised while decoding, before anything was built: nothing to clean up.
+            raise TooDeeplyNested from None
+
+    def parse_json(self, data: str | bytes) -> Any:
+        try:
+            value = self.decode_json(data)
+        except TooDeeplyNested:
+            raise HTTPException(400, "The request body is JSON nested too deeply.") from None
+        except json.JSONDecodeError as e:
+            reason = (
+                f"The request body is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}."
+            )
+            raise HTTPException(400, reason) from None
+        if not isinstance(value, (dict, list)):
+            raise HTTPException(400, "The request body must be a JSON object.")
+        return value
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> Any:
+        budget = self.request_timeout_seconds
+        timer = asyncio.timeout(budget)
+        try:
+            async with timer:
+                return await super().execute_operation(
+                    request, request_adapter, request_data, context, root_value, sub_response
+                )
+        except TimeoutError:
+            if not timer.expired():
+                raise  # not ours: some other wait gave up
+            name = (
+                request_data.operation_name
+                if isinstance(request_data, GraphQLRequestData)
+                else None
+            )
+            logger.warning(
+                "operation %s stopped after its %g s budget", name or "(anonymous)", budget
+            )
+            return timed_out(budget)
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        # strawberry's own, except for the operations HTTP may carry (HTTP_OPERATIONS).
+        method = request_adapter.method
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=HTTP_OPERATIONS.get(method, frozenset()),
+                operation_extensions=request_data.extensions,
+            )
+        except InvalidOperationTypeError as e:
+            if e.operation_type is OperationType.SUBSCRIPTION:
+                raise HTTPException(400, USE_WEBSOCKET) from None
+            raise HTTPException(400, e.as_http_error_reason(method)) from None
+        except CannotGetOperationTypeError as e:
+            raise HTTPException(400, e.as_http_error_reason()) from None
+        except MissingQueryError:
+            raise HTTPException(400, "No GraphQL query found in the request.") from None
