@@ -7,13 +7,14 @@ it to a `Transport`. Transports raise `DeliveryError`, which says whether a retr
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import logging
 import os
 import re
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP, default
+from email.policy import SMTP, Policy, default
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import Protocol
@@ -47,6 +48,44 @@ def _one_line(value: str) -> str:
     return " ".join(part.strip() for part in re.split(r"[\r\n]+", value) if part.strip())
 
 
+# Bytes of UTF-8 per encoded-word: base64 makes 52 characters of them, so "Subject: " and
+# the first word fit in 78 columns, and each further word on a line of its own.
+_ENCODED_WORD_BYTES = 39
+
+
+class LiteralSubject(str):
+    """A Subject that reaches the reader exactly as written, encoded-word lookalikes and all.
+
+    The email package takes a header's text as already RFC 2047-encoded: it decodes any
+    `=?charset?b?...?=` inside it, and writes plain ASCII back out unencoded, so a title
+    that ends in such a sequence would be shown as whatever the sequence decodes to. This
+    header object (the policy keeps objects with a `name` as they are) is folded into
+    UTF-8 base64 encoded-words of the whole text, which decode to nothing but that text.
+    """
+
+    name = "Subject"
+
+    def fold(self, *, policy: Policy) -> str:
+        words, word = [], b""
+        for char in self:
+            data = char.encode()
+            # Whole characters per word: RFC 2047 forbids splitting one across two.
+            if len(word) + len(data) > _ENCODED_WORD_BYTES:
+                words.append(word)
+                word = b""
+            word += data
+        words.append(word)
+        encoded = [f"=?utf-8?b?{base64.b64encode(w).decode()}?=" for w in words]
+        # Adjacent encoded-words decode with the whitespace between them dropped.
+        return f"{self.name}: " + f"{policy.linesep} ".join(encoded) + policy.linesep
+
+
+def subject_header(text: str) -> str:
+    """The Subject header value for `text`: one line, and inert if it looks encoded."""
+    line = _one_line(text)
+    return LiteralSubject(line) if "=?" in line else line
+
+
 def build_message(email: OutboxEmail, mail_from: str) -> EmailMessage:
     """The message for `email`: multipart/alternative text and HTML, headers encoded safely.
 
@@ -55,7 +94,7 @@ def build_message(email: OutboxEmail, mail_from: str) -> EmailMessage:
     message = EmailMessage(policy=SMTP)
     message["From"] = mail_from
     message["To"] = Address(display_name=_one_line(email.to_name), addr_spec=email.to_address)
-    message["Subject"] = _one_line(email.subject)
+    message["Subject"] = subject_header(email.subject)
     # The time of the change that caused the e-mail, stable across retries like Message-ID.
     message["Date"] = format_datetime(email.created_at.astimezone(dt.UTC), usegmt=True)
     message["Message-ID"] = email.message_id
