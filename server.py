@@ -1,7 +1,9 @@
 """The milestones API server: the ASGI app, and the command line that runs it.
 
 python server.py [--host H] [--port P]     serve (schema migrated on start)
-python server.py create-admin --email E --password P --name N
+python server.py create-admin --email E --name N [--password-stdin]
+                                            password from ADMIN_PASSWORD, else standard input
+python server.py create-admin --email E --password P --name N   (visible in ps: avoid)
 python server.py worker                     deliver e-mails only (no HTTP), until SIGINT/SIGTERM
 """
 
@@ -10,7 +12,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import getpass
 import logging
+import os
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -155,6 +159,27 @@ async def run_worker(settings: Settings) -> int:
     return 0
 
 
+def admin_password(args: argparse.Namespace) -> str:
+    """create-admin's password: --password, else ADMIN_PASSWORD, else a line of standard input.
+
+    A password on the command line is readable by every local user (`ps`) and lands in
+    shell history; the other two ways leave no trace.
+    """
+    if args.password is not None:
+        print(
+            "warning: --password is visible to other users and kept in shell history; "
+            "prefer --password-stdin or ADMIN_PASSWORD",
+            file=sys.stderr,
+        )
+        return str(args.password)
+    if not args.password_stdin and os.environ.get("ADMIN_PASSWORD"):
+        return os.environ["ADMIN_PASSWORD"]
+    if sys.stdin.isatty():
+        return getpass.getpass("Password: ")
+    # One line, without its line break; spaces are part of the password.
+    return sys.stdin.readline().rstrip("\r\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="server.py", description="The milestones API server.")
     parser.add_argument("--host", default="127.0.0.1", help="address to serve on")
@@ -162,7 +187,13 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command")
     admin = commands.add_parser("create-admin", help="create an admin account and exit")
     admin.add_argument("--email", required=True)
-    admin.add_argument("--password", required=True)
+    secret = admin.add_mutually_exclusive_group()
+    secret.add_argument("--password", help="visible in ps and shell history: prefer the others")
+    secret.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input even when ADMIN_PASSWORD is set",
+    )
     admin.add_argument("--name", required=True)
     commands.add_parser("worker", help="run only the e-mail delivery worker")
     args = parser.parse_args(argv)
@@ -175,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     if args.command == "create-admin":
-        return asyncio.run(create_admin(settings, args.email, args.password, args.name))
+        password = admin_password(args)
+        return asyncio.run(create_admin(settings, args.email, password, args.name))
     if args.command == "worker":
         return asyncio.run(run_worker(settings))
 

@@ -35,6 +35,7 @@ from redis.exceptions import RedisError
 
 from infra.feeds import LocalFeeds
 from infra.open_sockets import open_sockets
+from infra.redact import redact_url
 
 logger = logging.getLogger("milestones.redis_hub")
 
@@ -108,7 +109,9 @@ class RedisHub:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.connected.wait(), timeout=3)
         if not self.connected.is_set():
-            logger.warning("Redis at %s unreachable; chat events stay local until it is", self.url)
+            logger.warning(
+                "Redis at %s unreachable; chat events stay local until it is", redact_url(self.url)
+            )
 
     async def close(self) -> None:
         if self._listener is not None:
