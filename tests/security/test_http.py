@@ -180,8 +180,14 @@ async def test_only_the_graphql_transport_ws_subprotocol_is_spoken(server: Runni
             await asyncio.wait_for(legacy.recv(), 5)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4406
     # The control: the contract's protocol, anonymously (connection_init without a payload).
-    async with WsClient.open(server.ws_url) as ws:
+    async with WsClient.open(server.ws_url, init=False) as ws:
         assert ws.ws.subprotocol == "graphql-transport-ws"
+        await ws.send({"type": "connection_init"})
+        assert (await ws.receive())["type"] == "connection_ack"
+        # Its messages are decoded like request bodies: too deep is "not JSON", not a crash.
+        with no_error_logged():
+            await ws.ws.send("[" * 100_000)
+            assert (await ws.close_code())[0] == 4400
 
 
 async def test_an_operation_over_its_time_budget_is_stopped(
