@@ -139,9 +139,8 @@ class GuardedGraphQL(GraphQL[Context, None]):
                 if isinstance(request_data, GraphQLRequestData)
                 else None
             )
-            logger.warning(
-                "operation %s stopped after its %g s budget", name or "(anonymous)", budget
-            )
+            # %r: the name is the client's text, unchecked yet; it must not forge log lines.
+            logger.warning("operation %r stopped after its %g s budget", name, budget)
             return timed_out(budget)
 
     async def execute_single(
