@@ -35,14 +35,15 @@ MINUTE, HOUR, DAY = 60, 3600, 86400
 DEFAULT_WINDOWS = {
     window.name: window
     for window in (
-        # Sign-ups per client address: a household or an office signs up a few people a
-        # day; more than ten in an hour from one address is a script making accounts.
-        Window("sign_up_burst", 10, HOUR),
-        Window("sign_up_daily", 50, DAY),
-        # Log-in attempts per address, whatever their outcome: each costs ~50 ms of argon2.
-        # An office of people signing in at nine stays well under one a second; this also
-        # bounds how far a flood of simultaneous attempts can overshoot the failure caps.
-        Window("log_in_attempts", 60, MINUTE),
+        # Sign-ups per client address: an office, a campus or a carrier's NAT may sign up
+        # dozens of people an hour behind one address; a hundred in ten minutes, or a
+        # thousand a day, is a script making accounts.
+        Window("sign_up_burst", 100, 10 * MINUTE),
+        Window("sign_up_daily", 1000, DAY),
+        # Log-in attempts per address, whatever their outcome: each costs ~50 ms of argon2,
+        # so this bounds the CPU one address can spend (a quarter of a core) without
+        # troubling a shared address; guessing is caught by the failure caps below.
+        Window("log_in_attempts", 300, MINUTE),
         # Failed log-ins per address, across accounts: typos come one or two at a time;
         # twenty failures in ten minutes from one address is a password being sprayed.
         Window("log_in_address_failures_burst", 20, 10 * MINUTE),
@@ -54,14 +55,15 @@ DEFAULT_WINDOWS = {
         # Projects per user: each is a form filled in by hand, a minute or more apiece.
         Window("create_project_burst", 10, 10 * MINUTE),
         Window("create_project_daily", 100, DAY),
-        # Chat messages per user: nobody types twenty messages in ten seconds, nor keeps up
+        # Chat messages per user: nobody types thirty messages in ten seconds, nor keeps up
         # one every six seconds for an hour.
-        Window("chat_burst", 20, 10),
+        Window("chat_burst", 30, 10),
         Window("chat_steady", 600, HOUR),
         # Milestone changes (add, edit, tick, delete) per user, each e-mailing the client:
-        # a planning session makes a few a minute; past that it is a mail flood.
-        Window("milestones_burst", 30, MINUTE),
-        Window("milestones_daily", 300, DAY),
+        # a planning session makes a few a minute, and a client app importing a plan adds
+        # one project's worth (up to 100, the cap) at once; past that it is a mail flood.
+        Window("milestones_burst", 100, MINUTE),
+        Window("milestones_daily", 1000, DAY),
     )
 }
 
