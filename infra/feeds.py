@@ -241,6 +241,16 @@ class LocalFeeds:
         self, project_id: int, token: str, on_overflow: Callable[[], None] | None = None
     ) -> Subscriber:
         """Join the project's feed; every row committed after this returns will be queued."""
+        subscriber, _ = await self.join(project_id, token, on_overflow)
+        return subscriber
+
+    async def join(
+        self, project_id: int, token: str, on_overflow: Callable[[], None] | None = None
+    ) -> tuple[Subscriber, int]:
+        """`subscribe`, also returning the feed's starting point for this subscriber: every
+        row with a greater id will be queued to it. Rows up to it are the caller's to read
+        (a subscription resuming after a message); a few of them may be queued as well, when
+        the feed was just starting and moved on before this coroutine resumed."""
         if self._closed:
             raise RuntimeError("event hub is closed")
         subscriber = Subscriber(project_id, hash_token(token), self.queue_size, on_overflow)
@@ -254,7 +264,10 @@ class LocalFeeds:
         except BaseException:
             self.unsubscribe(subscriber)
             raise
-        return subscriber
+        # The feed has handed out every row up to here, and this subscriber, a member since
+        # before the feed read past it, gets every later one.
+        assert feed.last_id is not None
+        return subscriber, feed.last_id
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         feed = self._feeds.get(subscriber.project_id)
