@@ -179,7 +179,7 @@ class Subscription:
         resolver=subscriptions.chat_events,
         description=(
             "Every chat message and milestone event of one project as it happens; "
-            "members and admins only."
+            "members and admins only. With `after`, the messages missed since come first."
         ),
         permission_classes=[IsAuthenticated],
     )

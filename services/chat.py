@@ -87,6 +87,19 @@ async def pages(
     return found
 
 
+async def is_message_of(project_id: int, message_id: int) -> bool:
+    """Whether `message_id` is a message of that project's chat."""
+    return await ChatMessage.filter(id=message_id, project_id=project_id).exists()
+
+
+async def messages_between(
+    project_id: int, after: int, up_to: int, *, limit: int
+) -> list[ChatMessage]:
+    """The project's messages with `after` < id <= `up_to`, oldest first, at most `limit`."""
+    query = ChatMessage.filter(project_id=project_id, id__gt=after, id__lte=up_to)
+    return await query.order_by("id").limit(limit)
+
+
 def _page_sql(
     project_ids: Sequence[int], forward: bool, limit: int, after: int | None, before: int | None
 ) -> str:
