@@ -211,6 +211,8 @@ class Settings:
         default=120.0, metadata=env("MAIL_LEASE_SECONDS", seconds(zero=False))
     )
     mail_batch_size: int = field(default=50, metadata=env("MAIL_BATCH_SIZE", whole(1)))
+    # The longest a worker goes without looking for projects unlocked by any process; it
+    # looks more often when the reminder delay is short (services/reminders.py).
     milestone_reminder_check_seconds: float = field(
         default=60.0, metadata=env("MILESTONE_REMINDER_CHECK_SECONDS", seconds(zero=False))
     )

@@ -11,6 +11,10 @@ Failures are never dropped: a transient one (refused, timed out, 4xx) is retried
 exponential backoff and jitter, forever, capped at MAIL_RETRY_MAX_SECONDS; a permanent one
 (5xx) is retried until the e-mail has had MAIL_MAX_REJECTED_ATTEMPTS attempts, then the
 e-mail is FAILED, logged, and listed by the `undeliveredEmails` query.
+
+Beside deliveries the worker runs chores (`Chore`), each of which says when it next wants
+to run: the worker sleeps no longer than that, and leaves a batch between two e-mails for a
+chore that is due.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import math
 import os
 import random
 import socket
@@ -68,10 +73,14 @@ def _due() -> Q:
 
 @dataclass(frozen=True, slots=True)
 class Chore:
-    """Periodic work the worker does between deliveries, e.g. queueing due reminders."""
+    """Work the worker does beside deliveries, e.g. queueing the reminders that fall due.
 
-    every_seconds: float
-    run: Callable[[], Awaitable[object]]
+    `run` does one pass and returns how many seconds from now it next wants to run; the
+    worker wakes for it then, even when no e-mail is due.
+    """
+
+    name: str
+    run: Callable[[], Awaitable[float]]
 
 
 class MailWorker:
@@ -92,6 +101,7 @@ class MailWorker:
             worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         )[:64]
         self._stopping = asyncio.Event()
+        self._next_runs: list[float] = []
 
     def stop(self) -> None:
         """Ask `run` to return after the e-mail in hand."""
@@ -101,27 +111,40 @@ class MailWorker:
         """Deliver e-mails and run the chores until `stop` (or cancellation)."""
         s = self.settings
         loop = asyncio.get_running_loop()
-        next_runs = [loop.time()] * len(self.chores)
+        # When each chore next wants to run (loop time).
+        self._next_runs = [loop.time()] * len(self.chores)
         logger.info("mail worker %s started (%s)", self.worker_id, s.smtp_host or s.mail_dir)
         try:
             while not self._stopping.is_set():
+                await self._run_chores()
                 busy = False
                 try:
-                    for index, chore in enumerate(self.chores):
-                        if loop.time() >= next_runs[index]:
-                            await chore.run()
-                            next_runs[index] = loop.time() + chore.every_seconds
                     busy = await self.deliver_due() >= s.mail_batch_size
                 except Exception:
                     # E.g. the database is unreachable: keep the worker alive, try again later.
                     logger.exception("mail worker %s: pass failed", self.worker_id)
                 if not busy:
                     await self.transport.idle()
+                    wake = min([loop.time() + s.mail_poll_seconds, *self._next_runs])
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._stopping.wait(), s.mail_poll_seconds)
+                        await asyncio.wait_for(self._stopping.wait(), wake - loop.time())
         finally:
             await self.transport.close()
             logger.info("mail worker %s stopped", self.worker_id)
+
+    async def _run_chores(self) -> None:
+        """Run each chore whose time has come, and note when it next wants to run."""
+        loop = asyncio.get_running_loop()
+        for index, chore in enumerate(self.chores):
+            if loop.time() < self._next_runs[index]:
+                continue
+            try:
+                wait = await chore.run()
+            except Exception:
+                logger.exception("mail worker %s: chore %s failed", self.worker_id, chore.name)
+                # E.g. the database is unreachable: not again at once, nor much later.
+                wait = self.settings.mail_poll_seconds
+            self._next_runs[index] = loop.time() + max(wait, 0.0)
 
     async def deliver_due(self) -> int:
         """One pass over the due e-mails; returns how many were due (at most a batch)."""
@@ -131,8 +154,10 @@ class MailWorker:
             .limit(self.settings.mail_batch_size)
             .values_list("id", flat=True)
         )
+        loop = asyncio.get_running_loop()
         for email_id in ids:
-            if self._stopping.is_set():
+            # A chore that is due (a reminder) must not wait for a batch to a slow server.
+            if self._stopping.is_set() or loop.time() >= min(self._next_runs, default=math.inf):
                 break
             if await self.deliver_one(int(email_id)) == "unavailable":  # type: ignore[call-overload]  # Tortoise types flat values_list rows as tuples
                 break  # the server is down: the others wait for the next pass

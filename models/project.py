@@ -41,7 +41,12 @@ class Project(Model):
 
     class Meta:
         table = "project"
-        indexes = [Index(fields=["client_id"]), Index(fields=["freelancer_id"])]
+        indexes = [
+            Index(fields=["client_id"]),
+            Index(fields=["freelancer_id"]),
+            # The reminder worker's "earliest unlock still unreminded" (services/reminders.py).
+            Index(fields=["milestone_reminder_queued_at", "milestones_unlocked_at"]),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -1,0 +1,1 @@
+"""Fault tests: real server processes through restarts, crashes, signals and late timers."""
