@@ -8,8 +8,6 @@ end-to-end one also needs TEST_DATABASE_URL (two server processes share PostgreS
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import shutil
 import signal
 import time
 import uuid
@@ -17,75 +15,19 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import redis.asyncio as aioredis
 
 from infra.feeds import Delivery, Subscriber
 from infra.redis_hub import CHANNEL, RedisHub
-from tests.support import Api, RunningServer, free_port, make_team, pk
+from tests.support import Api, RunningServer, make_team, pk
 from tests.support_processes import PROCESSES, api_for, create_admin, make_team_with, server_process
+from tests.support_redis import OwnRedis, own_redis_server
 from tests.support_ws import WsClient, bodies, drain, drain_all, send, until_live, ws_url
-
-REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-HAVE_REDIS_SERVER = Path(REDIS_SERVER).exists()
-
-
-class OwnRedis:
-    """A throwaway redis-server that can be stopped and started again on its port."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        self.process = await asyncio.create_subprocess_exec(
-            REDIS_SERVER,
-            "--port",
-            str(self.port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            stdout=asyncio.subprocess.DEVNULL,
-        )
-        client = aioredis.Redis.from_url(self.url, protocol=2)
-        try:
-            deadline = time.monotonic() + 10
-            while True:
-                with contextlib.suppress(Exception):
-                    if await client.ping():
-                        return
-                assert time.monotonic() < deadline, "redis-server did not start"
-                await asyncio.sleep(0.05)
-        finally:
-            await client.aclose()
-
-    async def stop(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.terminate()
-            await self.process.wait()
-
-    async def subscribers(self, channel: str) -> int:
-        client = aioredis.Redis.from_url(self.url, protocol=2)
-        try:
-            counts = await client.pubsub_numsub(channel)
-            return int(counts[0][1])
-        finally:
-            await client.aclose()
 
 
 @pytest.fixture
 async def own_redis() -> AsyncIterator[OwnRedis]:
-    if not HAVE_REDIS_SERVER:
-        pytest.skip("redis-server is not installed")
-    redis = OwnRedis()
-    await redis.start()
-    try:
+    async with own_redis_server() as redis:
         yield redis
-    finally:
-        await redis.stop()
 
 
 async def until(condition: object, within: float = 10) -> None:
