@@ -127,19 +127,23 @@ class ProjectFeed:
     last_id: int | None = None
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
-    # Highest id any notification announced; 0 forces a check (after a reconnect).
+    # Highest row id any notification announced.
     announced: int = 0
+    # A check is owed whatever was announced (Redis listener reconnected, catch-up failed);
+    # cleared as a check starts. Not a fake id in `announced`: resync used to put last_id + 1
+    # there, which is the next row's id, so when the check found nothing that row's own
+    # notification looked handled and was dropped: after a Redis restart, silence.
+    recheck: bool = False
     task: asyncio.Task[None] | None = None
 
     def notify(self, message_id: int | None) -> None:
         """Something up to `message_id` (None: maybe anything) was committed."""
         if message_id is None:
-            self.announced = max(self.announced, (self.last_id or 0) + 1)
+            self.recheck = True
         elif message_id > self.announced:
             self.announced = message_id
-        else:
-            return
-        self.wake.set()
+        if self.recheck or self.last_id is None or self.announced > self.last_id:
+            self.wake.set()
 
     async def run(self) -> None:
         newest = (
@@ -153,8 +157,9 @@ class ProjectFeed:
         while True:
             await self.wake.wait()
             self.wake.clear()
-            if self.announced <= self.last_id:
+            if not self.recheck and self.announced <= self.last_id:
                 continue  # an echo or a late duplicate: already delivered
+            self.recheck = False
             try:
                 await self._catch_up()
             except asyncio.CancelledError:
@@ -164,7 +169,7 @@ class ProjectFeed:
                 # or shortly, since the missed rows are still there to be read.
                 logger.exception("chat feed for project %s failed; retrying", self.project_id)
                 await asyncio.sleep(0.5)
-                self.wake.set()
+                self.notify(None)
 
     async def _catch_up(self) -> None:
         assert self.last_id is not None
