@@ -31,7 +31,9 @@ class EventHub(Protocol):
 
     async def close(self) -> None: ...
 
-    async def publish(self, project_id: int, message_id: int) -> None: ...
+    async def publish(self, project_id: int, message_id: int) -> None:
+        """Wake this process's feeds before returning, then tell the other processes; never
+        wait on another service to do so (the caller's change has committed already)."""
 
     async def revoke(self, token_hashes: Collection[str]) -> None:
         """End the sockets opened with these tokens, in this process and every other."""
