@@ -91,13 +91,14 @@ class _Outage:
         self.since: float | None = None
         self._next_line = 0.0
 
-    def failed(self) -> bool:
+    def failed(self, started: float, error: BaseException) -> str | None:
+        """Note a failed attempt begun at `started`: what to log, when it is time to."""
         now = time.monotonic()
-        self.since = self.since or now
+        self.since = self.since or started
         if now < self._next_line:
-            return False
+            return None
         self._next_line = now + _REMIND_EVERY
-        return True
+        return str(error) or type(error).__name__  # a timeout's message is empty
 
     def over(self) -> float | None:
         since, self.since, self._next_line = self.since, None, 0.0
@@ -174,8 +175,7 @@ class RedisHub:
         room = max(_MAX_UNPUBLISHED_REVOCATIONS - len(self._unpublished_revocations), 0)
         self._unpublished_revocations.update(pending[:room])
         if len(pending) > room:
-            # Their sockets elsewhere close at the next expiry sweep.
-            logger.warning("%d token revocations dropped: queue full", len(pending) - room)
+            logger.warning("%d token revocations dropped (queue full)", len(pending) - room)
 
     async def _send(self) -> None:
         backoff = _BACKOFF_FIRST
@@ -184,16 +184,15 @@ class RedisHub:
             self._has_unpublished.clear()
             # Cleared before trying: a reconnect during the attempt still cuts the backoff.
             self._retry_now.clear()
+            started = time.monotonic()
             try:
                 await asyncio.wait_for(self._send_batch(), timeout=_PUBLISH_TIMEOUT)
             except Exception as error:
                 # Whatever the failure, the connection may be dead or mid-reply: drop it.
                 await self._drop_publisher()
                 self._has_unpublished.set()
-                if self._publisher_outage.failed():
-                    logger.warning(
-                        "Redis publish failed (%r); chat events queued until it is back", error
-                    )
+                if why := self._publisher_outage.failed(started, error):
+                    logger.warning("Redis publish failed (%s); queued until it is back", why)
                 with contextlib.suppress(TimeoutError):
                     delay = backoff * random.uniform(0.8, 1.2)
                     await asyncio.wait_for(self._retry_now.wait(), timeout=delay)
@@ -251,8 +250,8 @@ class RedisHub:
                 raise
             except Exception as error:
                 self.connected.clear()
-                if self._listener_outage.failed():
-                    logger.warning("Redis listener lost (%r); reconnecting until it is back", error)
+                if why := self._listener_outage.failed(time.monotonic(), error):
+                    logger.warning("Redis listener lost (%s); reconnecting until it is back", why)
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
