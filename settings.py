@@ -207,8 +207,10 @@ class Settings:
     mail_max_rejected_attempts: int = field(
         default=3, metadata=env("MAIL_MAX_REJECTED_ATTEMPTS", whole(1))
     )
+    # A claim on an e-mail lasts this long, renewed while the send goes on: the e-mail of a
+    # worker that died is free again this long after its last renewal (infra/mail_lease.py).
     mail_lease_seconds: float = field(
-        default=120.0, metadata=env("MAIL_LEASE_SECONDS", seconds(zero=False))
+        default=10.0, metadata=env("MAIL_LEASE_SECONDS", seconds(zero=False))
     )
     mail_batch_size: int = field(default=50, metadata=env("MAIL_BATCH_SIZE", whole(1)))
     # The longest a worker goes without looking for projects unlocked by any process; it

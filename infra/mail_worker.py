@@ -1,8 +1,14 @@
 """The outbox delivery worker: claims due e-mails, sends them, retries with backoff.
 
 Exactly once, also with several processes on one database: a worker only sends an e-mail
-after winning a conditional UPDATE that leases it (`locked_until`, `locked_by`); the lease
-of a worker that died mid-send runs out and another worker retries the e-mail. The one
+after winning a conditional UPDATE that leases it (`locked_until`, `locked_by`) for
+MAIL_LEASE_SECONDS. While the send is in progress the worker renews the lease every third
+of that (`infra/mail_lease.py`), by an UPDATE that only succeeds while `locked_by` is still
+this worker. A worker
+that cannot renew (say, the database is unreachable) abandons the send a margin before the
+lease it last obtained runs out, and one that finds the lease taken abandons it at once; so
+no other worker can take an e-mail while it is still being sent. A worker that dies stops
+renewing: its e-mail is retried by any live worker within one lease (plus one poll). The one
 remaining window (the server accepted the e-mail but the worker died before recording it)
 is narrowed by retrying that write, and covered by the stable Message-ID receivers can use
 to recognise the resend.
@@ -32,17 +38,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from tortoise.expressions import F, Q
+from tortoise.expressions import Q
 
+from infra.mail_lease import Lease, LeaseLost
 from mailers.transport import DeliveryError, Transport, build_message, make_transport
 from models import EmailStatus, OutboxEmail
 from settings import Settings
 
 logger = logging.getLogger("milestones.mail")
 
-# Give up on a send this long before the lease runs out, so no other worker can have taken
-# the e-mail while this one is still talking to the server.
-LEASE_MARGIN = 0.1
 # On shutdown the worker finishes the e-mail in hand for up to this long before it is
 # cancelled (a cancelled send hands its e-mail back, to be resent with the same Message-ID).
 STOP_GRACE_SECONDS = 10.0
@@ -148,68 +152,64 @@ class MailWorker:
 
     async def deliver_due(self) -> int:
         """One pass over the due e-mails; returns how many were due (at most a batch)."""
-        ids = (
+        rows = (
             await OutboxEmail.filter(_due())
             .order_by("next_attempt_at", "id")
             .limit(self.settings.mail_batch_size)
-            .values_list("id", flat=True)
+            .values_list("id", "locked_by")
         )
         loop = asyncio.get_running_loop()
-        for email_id in ids:
+        for email_id, held_by in rows:
             # A chore that is due (a reminder) must not wait for a batch to a slow server.
             if self._stopping.is_set() or loop.time() >= min(self._next_runs, default=math.inf):
                 break
-            if await self.deliver_one(int(email_id)) == "unavailable":  # type: ignore[call-overload]  # Tortoise types flat values_list rows as tuples
+            if await self.deliver_one(int(email_id), held_by) == "unavailable":
                 break  # the server is down: the others wait for the next pass
-        return len(ids)
+        return len(rows)
 
-    async def _claim(self, email_id: int) -> OutboxEmail | None:
-        """Lease the e-mail to this worker, or None if another worker has it or it is done."""
-        lease_until = _now() + dt.timedelta(seconds=self.settings.mail_lease_seconds)
-        # The attempt is counted when claimed, so a worker that dies mid-send counts too.
-        claimed = await OutboxEmail.filter(_due(), id=email_id).update(
-            locked_until=lease_until, locked_by=self.worker_id, attempts=F("attempts") + 1
-        )
-        if not claimed:
-            return None
-        return await OutboxEmail.get(id=email_id)
+    async def deliver_one(self, email_id: int, held_by: str | None = None) -> str:
+        """Claim and send one e-mail: "sent", "retry", "failed", "skipped" or "unavailable".
 
-    async def deliver_one(self, email_id: int) -> str:
-        """Claim and send one e-mail: "sent", "retry", "failed", "skipped" or "unavailable"."""
-        email = await self._claim(email_id)
-        if email is None:
-            return "skipped"
+        `held_by`: the worker whose lease on it was seen to have run out, if any.
+        """
+        s = self.settings
+        lease = await Lease.claim(email_id, self.worker_id, s.mail_lease_seconds, _due())
+        if lease is None:
+            return "skipped"  # another worker has it, or it is done
+        email = await OutboxEmail.get(id=email_id)
+        if held_by:
+            logger.warning(
+                "e-mail %s (%s to %s): worker %s stopped renewing its lease mid-send (it died "
+                "or lost the database); resending it as attempt %d, same Message-ID %s",
+                email.id,
+                email.kind,
+                email.to_address,
+                held_by,
+                email.attempts,
+                email.message_id,
+            )
         try:
-            message = build_message(email, self.settings.mail_from)
+            message = build_message(email, s.mail_from)
         except ValueError as e:
             # The stored e-mail itself is malformed (e.g. its address): no retry can help.
-            await self._failed(email, f"cannot build the message: {e}", give_up=True)
-            return "failed"
+            return await self._failed(email, DeliveryError(f"cannot build the message: {e}"), True)
         try:
-            async with asyncio.timeout(self.settings.mail_lease_seconds * (1 - LEASE_MARGIN)):
-                await self.transport.deliver(email, message)
+            await lease.hold_while(self.transport.deliver(email, message))
         except asyncio.CancelledError:
             await self._release(email)
             raise
-        except TimeoutError:
-            error = DeliveryError("timed out within the lease", server_unavailable=True)
+        except LeaseLost as e:
+            logger.warning("e-mail %s: %s abandoned the send: %s", email.id, self.worker_id, e)
+            if e.taken:
+                return "skipped"  # the row is the other worker's now: leave it alone
+            error = DeliveryError(f"send abandoned: {e}")
         except DeliveryError as e:
             error = e
         else:
             await self._sent(email)
-            logger.info(
-                "e-mail %s (%s to %s) sent by %s",
-                email.id,
-                email.kind,
-                email.to_address,
-                self.worker_id,
-            )
             return "sent"
-        give_up = error.permanent and email.attempts >= self.settings.mail_max_rejected_attempts
-        await self._failed(email, str(error), give_up=give_up)
-        if give_up:
-            return "failed"
-        return "unavailable" if error.server_unavailable else "retry"
+        give_up = error.permanent and email.attempts >= s.mail_max_rejected_attempts
+        return await self._failed(email, error, give_up)
 
     async def _release(self, email: OutboxEmail) -> None:
         """Stopping mid-send: hand the e-mail back now instead of when the lease runs out.
@@ -227,19 +227,32 @@ class MailWorker:
     async def _sent(self, email: OutboxEmail) -> None:
         # The e-mail is out: if this write is lost, another worker resends it after the lease,
         # so insist a little before giving up.
+        recorded = 0
         for attempt in range(5):
             try:
-                await OutboxEmail.filter(id=email.id, locked_by=self.worker_id).update(
+                recorded = await OutboxEmail.filter(id=email.id, locked_by=self.worker_id).update(
                     status=EmailStatus.SENT, sent_at=_now(), locked_until=None, locked_by=None
                 )
-                return
+                break
             except Exception:
                 if attempt == 4:
                     raise
                 logger.warning("could not record e-mail %s as sent; retrying", email.id)
                 await asyncio.sleep(0.2 * 2**attempt)
+        logger.info(
+            "e-mail %s (%s to %s) sent by %s",
+            email.id,
+            email.kind,
+            email.to_address,
+            self.worker_id,
+        )
+        if not recorded:
+            # It finished just as the lease was lost: the new holder sends it again, with the
+            # same Message-ID.
+            logger.warning("e-mail %s was sent after its lease was lost", email.id)
 
-    async def _failed(self, email: OutboxEmail, error: str, *, give_up: bool) -> None:
+    async def _failed(self, email: OutboxEmail, error: DeliveryError, give_up: bool) -> str:
+        """Record a failed attempt: "failed" (given up), "unavailable" or "retry"."""
         s = self.settings
         if give_up:
             logger.error(
@@ -266,8 +279,11 @@ class MailWorker:
             )
             changes = {"next_attempt_at": _now() + dt.timedelta(seconds=delay)}
         await OutboxEmail.filter(id=email.id, locked_by=self.worker_id).update(
-            last_error=error[:2000], locked_until=None, locked_by=None, **changes
+            last_error=str(error)[:2000], locked_until=None, locked_by=None, **changes
         )
+        if give_up:
+            return "failed"
+        return "unavailable" if error.server_unavailable else "retry"
 
 
 @asynccontextmanager

@@ -33,7 +33,7 @@ def test_a_clean_environment_gives_the_documented_defaults() -> None:
     assert settings.mail_retry_base_seconds == 5
     assert settings.mail_retry_max_seconds == 300
     assert settings.mail_max_rejected_attempts == 3
-    assert settings.mail_lease_seconds == 120
+    assert settings.mail_lease_seconds == 10
     assert settings.mail_batch_size == 50
     assert settings.milestone_reminder_check_seconds == 60
     assert (settings.token_idle_days, settings.token_max_days) == (30, 90)
