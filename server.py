@@ -15,6 +15,7 @@ import contextlib
 import gc
 import getpass
 import logging
+import math
 import os
 import signal
 import sys
@@ -38,6 +39,7 @@ from infra import events
 from infra.mail_worker import MailWorker, running_worker
 from infra.redis_hub import RedisHub
 from infra.secrets import server_secret
+from infra.shutdown import GracefulServer
 from infra.token_lifetime import Lifetime
 from models.db import UNAVAILABLE, migrate_database, open_database, tortoise_config
 from schema import ids
@@ -54,6 +56,9 @@ logger = logging.getLogger("milestones")
 HEALTH_TIMEOUT_SECONDS = 3.0
 # Requests refused for want of the database are logged at most this often, with their count.
 REFUSALS_LOG_SECONDS = 10.0
+# In-flight requests get their whole time budget (REQUEST_TIMEOUT_SECONDS) and this much more
+# to finish when the process is told to stop (infra/shutdown.py).
+SHUTDOWN_MARGIN_SECONDS = 5
 # What a request refused for want of the database gets: a GraphQL error a client can act on.
 TRY_LATER = "The service is temporarily unavailable; try again shortly."
 REFUSAL = {"errors": [{"message": TRY_LATER, "extensions": {"code": "SERVICE_UNAVAILABLE"}}]}
@@ -200,14 +205,38 @@ async def create_admin(settings: Settings, email: str, password: str, name: str)
 
 
 async def run_worker(settings: Settings) -> int:
-    """Deliver e-mails (and queue reminders) until SIGINT or SIGTERM, then stop cleanly."""
+    """Deliver e-mails (and queue reminders) until SIGINT or SIGTERM, then stop cleanly: the
+    e-mail in hand is finished or handed back, and the command exits with status 0."""
+    worker = mail_worker(settings)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        # Before the migration: a signal during it still ends in a clean stop, not a kill.
+        loop.add_signal_handler(signum, worker.stop)
     async with open_database(settings.database_url):
-        worker = mail_worker(settings)
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            # The worker finishes the e-mail in hand, then returns.
-            loop.add_signal_handler(signum, worker.stop)
         await worker.run()
+    return 0
+
+
+def serve(settings: Settings, host: str, port: int) -> int:
+    """Serve until SIGTERM or SIGINT, then stop gracefully (infra/shutdown.py) and return 0."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        # No permessage-deflate: chat events are small, and its state costs ~45 KiB per socket.
+        ws_per_message_deflate=False,
+        # The app alone decides whose X-Forwarded-For to believe (TRUSTED_PROXIES); uvicorn
+        # would otherwise let any process on this machine name the client's address.
+        proxy_headers=False,
+        # WebSocket messages are held whole too; none of ours comes near the body limit.
+        ws_max_size=settings.max_body_bytes,
+        timeout_graceful_shutdown=math.ceil(settings.request_timeout_seconds)
+        + SHUTDOWN_MARGIN_SECONDS,
+    )
+    GracefulServer(config).run()
     return 0
 
 
@@ -263,22 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "worker":
         return asyncio.run(run_worker(settings))
 
-    import uvicorn
-
-    # No permessage-deflate: chat events are small, and its state costs ~45 KiB per socket.
-    uvicorn.run(
-        create_app(settings),
-        host=args.host,
-        port=args.port,
-        log_level="info",
-        ws_per_message_deflate=False,
-        # The app alone decides whose X-Forwarded-For to believe (TRUSTED_PROXIES); uvicorn
-        # would otherwise let any process on this machine name the client's address.
-        proxy_headers=False,
-        # WebSocket messages are held whole too; none of ours comes near the body limit.
-        ws_max_size=settings.max_body_bytes,
-    )
-    return 0
+    return serve(settings, args.host, args.port)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 
 from infra.feeds import Delivery
 from infra.open_sockets import open_sockets
+from infra.shutdown import open_connections
 from models import hash_token
 from schema.context import Context
 from schema.dataloaders import Loaders
@@ -127,6 +128,8 @@ class SharedResultsWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         self.token_hash = ""
         self.session_ended = False
         self._ending: asyncio.Task[None] | None = None
+        # So that a shutdown can close it with 1001 (going away) first.
+        open_connections.add(self)
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         await super().handle_connection_init(message)
@@ -155,14 +158,20 @@ class SharedResultsWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def _end_session(self) -> None:
         self.session_ended = True
         self.context.viewer = None
+        await self.go_away(SESSION_ENDED_CLOSE_CODE, SESSION_ENDED_CLOSE_REASON)
+
+    async def go_away(self, code: int, reason: str) -> None:
+        """Stop every operation, so that none sends after the close, then close with `code`.
+
+        Also how the server's shutdown ends the socket (1001), from outside its own task.
+        """
         for operation_id in list(self.operations):
             await self.cleanup_operation(operation_id)
         with suppress(Exception):  # already closed by the client: nothing left to do
-            await self.websocket.close(
-                code=SESSION_ENDED_CLOSE_CODE, reason=SESSION_ENDED_CLOSE_REASON
-            )
+            await self.websocket.close(code=code, reason=reason)
 
     async def shutdown(self) -> None:
+        open_connections.discard(self)
         if self.token_hash:
             open_sockets.discard(self.token_hash, self)
         await super().shutdown()
