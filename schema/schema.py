@@ -32,6 +32,7 @@ from resolvers.mutations import (
     project_unlock_milestones,
 )
 from schema.cost import QueryCostLimiter
+from schema.executor import ApiExecutor
 from schema.mutation import mutation
 from schema.permissions import CanCreateProjects, CanSeeUndeliveredEmails, IsAuthenticated
 from schema.types.common import Node
@@ -39,7 +40,7 @@ from schema.types.email import OutboxEmailType
 from schema.types.project import ChatMessageType, MilestoneType, ProjectType
 from schema.types.project_connection import ProjectConnection
 from schema.types.user import UserType
-from schema.visibility import VisibilityExecutor, VisibilityValidation
+from schema.visibility import VisibilityValidation
 from services import throttles
 from services.errors import ApiError
 
@@ -200,8 +201,8 @@ schema = MilestonesSchema(
     mutation=Mutation,
     subscription=Subscription,
     types=[UserType, ProjectType, MilestoneType, ChatMessageType],
-    # Hides suggestions from variable coercion errors too (schema/visibility.py).
-    execution_context_class=VisibilityExecutor,
+    # Hides suggestions from variable coercion errors too; a memo per subscription event.
+    execution_context_class=ApiExecutor,
     extensions=[
         lambda: AddValidationRules(LIMIT_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
