@@ -4,10 +4,9 @@ Exactly once, also with several processes on one database: a worker only sends a
 after winning a conditional UPDATE that leases it (`locked_until`, `locked_by`) for
 MAIL_LEASE_SECONDS. While the send is in progress the worker renews the lease every third
 of that (`infra/mail_lease.py`), by an UPDATE that only succeeds while `locked_by` is still
-this worker. A worker
-that cannot renew (say, the database is unreachable) abandons the send a margin before the
-lease it last obtained runs out, and one that finds the lease taken abandons it at once; so
-no other worker can take an e-mail while it is still being sent. A worker that dies stops
+this worker. A worker that cannot renew (say, the database is unreachable) abandons the
+send a margin before the lease it last obtained runs out, and one that finds the lease
+taken abandons it at once; so no other worker can take an e-mail while it is being sent. A worker that dies stops
 renewing: its e-mail is retried by any live worker within one lease (plus one poll). The one
 remaining window (the server accepted the e-mail but the worker died before recording it)
 is narrowed by retrying that write, and covered by the stable Message-ID receivers can use
@@ -41,6 +40,7 @@ from dataclasses import dataclass
 from tortoise.expressions import Q
 
 from infra.mail_lease import Lease, LeaseLost
+from infra.outage_log import OutageLog
 from mailers.transport import DeliveryError, Transport, build_message, make_transport
 from models import EmailStatus, OutboxEmail
 from settings import Settings
@@ -105,6 +105,7 @@ class MailWorker:
             worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         )[:64]
         self._stopping = asyncio.Event()
+        self._outage = OutageLog(logger, f"mail worker {self.worker_id}")
         self._next_runs: list[float] = []
 
     def stop(self) -> None:
@@ -122,11 +123,11 @@ class MailWorker:
             while not self._stopping.is_set():
                 await self._run_chores()
                 busy = False
-                try:
+                try:  # a failure (the database unreachable) keeps the worker alive
                     busy = await self.deliver_due() >= s.mail_batch_size
+                    self._outage.succeeded()
                 except Exception:
-                    # E.g. the database is unreachable: keep the worker alive, try again later.
-                    logger.exception("mail worker %s: pass failed", self.worker_id)
+                    self._outage.failed("delivery pass")
                 if not busy:
                     await self.transport.idle()
                     wake = min([loop.time() + s.mail_poll_seconds, *self._next_runs])
@@ -145,7 +146,7 @@ class MailWorker:
             try:
                 wait = await chore.run()
             except Exception:
-                logger.exception("mail worker %s: chore %s failed", self.worker_id, chore.name)
+                self._outage.failed(f"chore {chore.name}")
                 # E.g. the database is unreachable: not again at once, nor much later.
                 wait = self.settings.mail_poll_seconds
             self._next_runs[index] = loop.time() + max(wait, 0.0)
