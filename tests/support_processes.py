@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -141,3 +142,35 @@ async def make_team_with(api: Api, admin: Account) -> Team:
 async def api_for(url: str) -> AsyncIterator[Api]:
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
         yield Api(client)
+
+
+@contextlib.contextmanager
+def serving(env: dict[str, str], cwd: Path, *extra: str) -> Iterator[str]:
+    """`python server.py --port P` (a blocking subprocess, for synchronous tests) until the
+    block ends; yields its base URL, its log beside it in `cwd`."""
+    port = free_port()
+    log = (cwd / f"server-{port}.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "server.py"), "--port", str(port), *extra],
+        env=env,
+        cwd=cwd,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert process.poll() is None, (cwd / f"server-{port}.log").read_text()
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        log.close()

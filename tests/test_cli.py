@@ -5,14 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
-from tests.support import PASSWORD, free_port
+from tests.support import PASSWORD
+from tests.support_processes import serving
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,36 +24,6 @@ def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Completed
         text=True,
         timeout=60,
     )
-
-
-@contextmanager
-def serving(env: dict[str, str], cwd: Path, *extra: str) -> Iterator[str]:
-    port = free_port()
-    log = (cwd / f"server-{port}.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "server.py"), "--port", str(port), *extra],
-        env=env,
-        cwd=cwd,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert process.poll() is None, (cwd / f"server-{port}.log").read_text()
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-        log.close()
 
 
 def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:

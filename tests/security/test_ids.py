@@ -8,18 +8,14 @@ project created. Out-of-range numbers in IDs and cursors gave "Internal error.".
 from __future__ import annotations
 
 import base64
-import contextlib
 import os
 import re
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 
-from tests.support import PASSWORD, ROOT, Api, free_port, future, make_team
+from tests.support import PASSWORD, Api, future, make_team
+from tests.support_processes import serving
 
 CREATE = """
 mutation($i: CreateProjectInput!) {
@@ -108,46 +104,19 @@ async def test_forged_cursors_are_bad_input(api: Api) -> None:
         assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"], forged
 
 
-@contextlib.contextmanager
-def _serving(env: dict[str, str], cwd: Path) -> Iterator[str]:
-    port = free_port()
-    with (cwd / f"server-{port}.log").open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, str(ROOT / "server.py"), "--port", str(port)],
-            env=env,
-            cwd=cwd,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                        break
-                assert process.poll() is None, "server exited"
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.1)
-            yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=15)
-
-
 def test_without_a_configured_key_the_database_keeps_one(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "ID_SECRET"}
     env |= {"DATABASE_URL": f"sqlite://{tmp_path / 'db.sqlite3'}", "MAIL_WORKER": "0"}
     env |= {"MAIL_DIR": str(tmp_path / "mail")}
     sign_up = "mutation($i: SignUpInput!) { signUp(input: $i) { token user { id } } }"
     account = {"email": "ida@example.com", "password": PASSWORD, "name": "Ida", "role": "CLIENT"}
-    with _serving(env, tmp_path) as url:
+    with serving(env, tmp_path) as url:
         answer = httpx.post(
             f"{url}/graphql", json={"query": sign_up, "variables": {"i": account}}
         ).json()
     token, user_id = answer["data"]["signUp"]["token"], answer["data"]["signUp"]["user"]["id"]
     # A restarted process (or a second one on the same database) reads the same key.
-    with _serving(env, tmp_path) as url:
+    with serving(env, tmp_path) as url:
         node = httpx.post(
             f"{url}/graphql",
             json={"query": NODE, "variables": {"id": user_id}},
