@@ -25,7 +25,7 @@ import httpx
 import uvicorn
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
-from schema.ids import from_global_id
+from schema.ids import from_global_id, use_key
 from server import create_app
 from services.throttles import DEFAULT_WINDOWS
 from settings import Settings
@@ -33,6 +33,8 @@ from settings import Settings
 ROOT = Path(__file__).resolve().parent.parent  # where server.py is
 # The ID key of the servers the tests run (see running_server and support_processes).
 TEST_ID_SECRET = "test-id-secret"
+# The tests read IDs with that key too, also when no server of theirs runs in this process.
+use_key(TEST_ID_SECRET.encode())
 PASSWORD = "correct horse battery"
 # The suite is one address and a few users doing in minutes what people do in months: its
 # servers get rate-limit windows it never fills. tests/security/test_throttles.py tests the
