@@ -83,12 +83,13 @@ from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.support import free_port, fresh_postgres_database
+from tests.support import PASSWORD, free_port, fresh_postgres_database
+from tests.support_processes import run_create_admin
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 PROTOCOL = Subprotocol("graphql-transport-ws")
-PASSWORD = "correct horse battery"
+
 
 RSS_EVERY = 10.0  # seconds between RSS samples
 WARM_UP = 60.0  # the RSS sample growth is measured from
@@ -721,23 +722,9 @@ def server_env(database_url: str, redis_url: str, mail_dir: Path) -> dict[str, s
 
 
 async def create_admin(env: dict[str, str], email: str) -> None:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "server.py",
-        "create-admin",
-        "--email",
-        email,
-        "--name",
-        "Soak Admin",
-        cwd=ROOT,
-        env={**env, "ADMIN_PASSWORD": PASSWORD},
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await process.communicate()
-    if process.returncode != 0:
-        raise ApiError(f"create-admin failed: {output.decode(errors='replace')}")
+    status, output = await run_create_admin(env, email, "Soak Admin")
+    if status != 0:
+        raise ApiError(f"create-admin failed: {output}")
 
 
 @contextlib.asynccontextmanager

@@ -100,26 +100,32 @@ async def server_process(
                 pytest.fail(f"{name} did not stop within 10 s:\n{log.read_text()}")
 
 
-async def create_admin(api: Api, database_url: str, tmp: Path) -> Account:
-    """An admin made with the operator's command, then logged in over HTTP."""
-    email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
+async def run_create_admin(env: dict[str, str], email: str, name: str) -> tuple[int, str]:
+    """`server.py create-admin` as the README recommends (the password in ADMIN_PASSWORD,
+    never on the command line): its exit status and output."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "server.py",
         "create-admin",
         "--email",
         email,
-        "--password",
-        PASSWORD,
         "--name",
-        "Ada Admin",
+        name,
         cwd=ROOT,
-        env=server_env(database_url, "", tmp),
+        env={**env, "ADMIN_PASSWORD": PASSWORD},
+        stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
     output, _ = await process.communicate()
-    assert process.returncode == 0, output.decode()
+    return process.returncode or 0, output.decode(errors="replace")
+
+
+async def create_admin(api: Api, database_url: str, tmp: Path) -> Account:
+    """An admin made with the operator's command, then logged in over HTTP."""
+    email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
+    status, output = await run_create_admin(server_env(database_url, "", tmp), email, "Ada Admin")
+    assert status == 0, output
     data = await api.data(
         "mutation($input: LogInInput!) { logIn(input: $input) { token user { id } } }",
         {"input": {"email": email, "password": PASSWORD}},
