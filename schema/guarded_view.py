@@ -20,6 +20,7 @@ import json
 import logging
 from typing import Any
 
+import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
@@ -93,6 +94,11 @@ class GuardedGraphQL(GraphQL[Context, None]):
             # strawberry answers these in plain text; clients expect JSON from this URL.
             response = refusal(e.status_code, e.reason)
         await response(scope, receive, send)
+
+    def encode_json(self, data: object) -> str:
+        # orjson: a tenth of the json module's time on a page of milestones. Text, not
+        # bytes: WebSocket messages are encoded here too, and must go out as text frames.
+        return orjson.dumps(data).decode()
 
     def decode_json(self, data: str | bytes) -> object:
         try:
