@@ -25,3 +25,12 @@ def test_every_event_gets_a_memo_of_its_own() -> None:
     # The rest of the copy is still shared: same document, variables and schema.
     assert first.operation is executor.operation and second.schema is executor.schema
     assert first.root_value == {"n": 1} and second.root_value == {"n": 2}
+
+
+def test_every_event_gets_plans_of_its_own() -> None:
+    # The plans are keyed by the identity of the memo's field sets: a memo of its own
+    # needs plans of its own, or they would grow with every event as the memo did.
+    executor = ApiExecutor.build(schema._schema, SUBSCRIPTION, raw_variable_values={"p": "x"})
+    executor._object_plans = {1: ({}, None)}
+    event = executor.build_per_event_executor({"n": 1})
+    assert event._object_plans == {} and executor._object_plans == {1: ({}, None)}

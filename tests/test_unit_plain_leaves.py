@@ -134,6 +134,24 @@ def test_a_null_or_refused_value_is_reported_as_by_the_full_path() -> None:
         assert path[:2] == ["items", 1]
 
 
+def test_an_object_of_plain_fields_is_served_as_before() -> None:
+    # Every field plain: the whole object is read in one go.
+    query = "{ items { title due colour note } }"
+    fast = _run(ApiExecutor, query)
+    assert fast == _run(None, query)
+    assert fast["data"] == {
+        "items": [
+            {"title": "Draft", "due": "2027-01-04", "colour": "RED", "note": None},
+            {
+                "title": 'Ünïcode "quoted" <b>',
+                "due": "2027-02-01",
+                "colour": "BLUE",
+                "note": "a note",
+            },
+        ]
+    }
+
+
 def test_a_permission_still_refuses() -> None:
     query = "{ items { guarded } }"
     fast = _run(ApiExecutor, query)
