@@ -52,6 +52,11 @@ class FieldChange:
     def from_json(cls, data: dict[str, Any]) -> FieldChange:
         return cls(str(data["field"]), str(data.get("from") or ""), str(data.get("to") or ""))
 
+    @classmethod
+    def list_from_json(cls, changes: list[dict[str, Any]] | None) -> list[FieldChange]:
+        """The changes stored in a chat message's `changes` column."""
+        return [cls.from_json(change) for change in changes or ()]
+
 
 class ChatMessage(Model):
     """One line of a project chat. Ids grow in commit order within a project."""
@@ -91,4 +96,4 @@ class ChatMessage(Model):
 
     @property
     def field_changes(self) -> list[FieldChange]:
-        return [FieldChange.from_json(change) for change in self.changes or ()]
+        return FieldChange.list_from_json(self.changes)

@@ -10,8 +10,9 @@ from typing import NamedTuple
 from strawberry.dataloader import DataLoader
 
 from models import Milestone, Project, User
+from models.rows import MilestoneRow
 from schema.pagination import MAX_PAGE
-from services import chat
+from services import chat, milestones
 
 
 async def _users_by_id(ids: Sequence[int]) -> list[User | None]:
@@ -29,12 +30,9 @@ async def _milestones_by_id(ids: Sequence[int]) -> list[Milestone | None]:
     return [rows.get(i) for i in ids]
 
 
-async def _milestones_by_project(project_ids: Sequence[int]) -> list[list[Milestone]]:
-    grouped: dict[int, list[Milestone]] = defaultdict(list)
-    rows = await Milestone.filter(project_id__in=set(project_ids)).order_by("due_date", "id")
-    for milestone in rows:
-        grouped[milestone.project_id].append(milestone)
-    return [grouped.get(pid, []) for pid in project_ids]
+async def _milestones_by_project(project_ids: Sequence[int]) -> list[list[MilestoneRow]]:
+    found = await milestones.listed(project_ids)
+    return [found[pid] for pid in project_ids]
 
 
 class ChatPageKey(NamedTuple):
@@ -73,7 +71,7 @@ class Loaders:
     milestone_by_id: DataLoader[int, Milestone | None] = field(
         default_factory=lambda: DataLoader(load_fn=_milestones_by_id)
     )
-    milestones_by_project: DataLoader[int, list[Milestone]] = field(
+    milestones_by_project: DataLoader[int, list[MilestoneRow]] = field(
         default_factory=lambda: DataLoader(load_fn=_milestones_by_project)
     )
     # Batches of at most a page of projects keep each statement a bounded size.

@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 from infra.unit_of_work import atomic
 from models import ChatMessage, Project, User
+from models.rows import CHAT_MESSAGE_ROWS, ChatMessageRow
 from services import notifications
 from services.validation import Checker
 
@@ -31,7 +32,7 @@ async def send_message(author: User, project: Project, body: str) -> ChatMessage
 class ChatPage(NamedTuple):
     """Messages oldest first, and whether there are more after and before them."""
 
-    rows: list[ChatMessage]
+    rows: list[ChatMessageRow]
     has_next: bool
     has_previous: bool
 
@@ -68,10 +69,8 @@ async def pages(
     ids = sorted(set(project_ids))
     if not ids:
         return {}
-    rows: list[ChatMessage] = await ChatMessage.raw(
-        _page_sql(ids, forward, size + 1, after, before)
-    )
-    grouped: dict[int, list[ChatMessage]] = {pid: [] for pid in ids}
+    rows = await CHAT_MESSAGE_ROWS.fetch(_page_sql(ids, forward, size + 1, after, before))
+    grouped: dict[int, list[ChatMessageRow]] = {pid: [] for pid in ids}
     for message in sorted(rows, key=lambda m: m.id):
         grouped[message.project_id].append(message)
     # Whether the cursor leaves messages behind it: only asked when there is a cursor.
@@ -108,9 +107,8 @@ def _page_sql(
     over the projects would number every message of every chat first).
 
     Every value is an int formatted with %d, so nothing from a request reaches the SQL text
-    as text; Tortoise's raw queries take no parameters.
+    as text.
     """
-    table = ChatMessage._meta.db_table
     bounds = "".join(
         f' AND "id" {op} {int(value):d}'
         for op, value in ((">", after), ("<", before))
@@ -118,7 +116,7 @@ def _page_sql(
     )
     order = "ASC" if forward else "DESC"
     arms = [
-        f'SELECT * FROM (SELECT * FROM "{table}" WHERE "project_id" = {int(pid):d}{bounds} '
+        f'SELECT * FROM ({CHAT_MESSAGE_ROWS.select()} WHERE "project_id" = {int(pid):d}{bounds} '
         f'ORDER BY "id" {order} LIMIT {int(limit):d}) AS "p{n}"'
         for n, pid in enumerate(project_ids)
     ]

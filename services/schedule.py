@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from models import Milestone, Project
+from models.rows import MilestoneRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,7 +15,9 @@ class Warning:
     message: str
 
 
-def schedule_warnings(project: Project, milestones: Sequence[Milestone]) -> list[Warning]:
+def schedule_warnings(
+    project: Project, milestones: Sequence[Milestone | MilestoneRow]
+) -> list[Warning]:
     """`milestones` in chronological order."""
     if not milestones:
         return []

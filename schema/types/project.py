@@ -17,6 +17,7 @@ from typing import Annotated
 import strawberry
 
 from models import ChatMessage, Milestone, Project, User
+from models.rows import ChatMessageRow, MilestoneRow
 from schema.context import Info
 from schema.dataloaders import ChatPageKey
 from schema.ids import to_cursor, to_global_id
@@ -87,7 +88,7 @@ class ProjectType(Node):
     async def freelancer(self, info: Info) -> UserType:
         return await self._member(info, self.model.freelancer_id)
 
-    async def _milestones(self, info: Info) -> list[Milestone]:
+    async def _milestones(self, info: Info) -> list[MilestoneRow]:
         return await info.context.loaders.milestones_by_project.load(self.model.id)
 
     @strawberry.field(description="Always chronological: due date ascending, then creation order.")
@@ -155,11 +156,13 @@ class MilestoneType(Node):
     overdue: bool = strawberry.field(description="Open and its due date is before today (UTC).")
     created_at: dt.datetime = strawberry.field(description="When it was added.")
     updated_at: dt.datetime = strawberry.field(description="When it last changed.")
-    model: strawberry.Private[Milestone]
+    model: strawberry.Private[Milestone | MilestoneRow]
     viewer: strawberry.Private[User | None]
 
     @classmethod
-    def build(cls, milestone: Milestone, viewer: User | None, today: dt.date) -> MilestoneType:
+    def build(
+        cls, milestone: Milestone | MilestoneRow, viewer: User | None, today: dt.date
+    ) -> MilestoneType:
         completed = milestone.completed_at is not None
         return cls(
             id=strawberry.ID(to_global_id("Milestone", milestone.id)),
@@ -196,11 +199,11 @@ class ChatMessageType(Node):
         description="For MILESTONE_EDITED: each field that changed, with its old and new value."
     )
     created_at: dt.datetime = strawberry.field(description="When it was posted.")
-    model: strawberry.Private[ChatMessage]
+    model: strawberry.Private[ChatMessage | ChatMessageRow]
     viewer: strawberry.Private[User | None]
 
     @classmethod
-    def build(cls, message: ChatMessage, viewer: User | None) -> ChatMessageType:
+    def build(cls, message: ChatMessage | ChatMessageRow, viewer: User | None) -> ChatMessageType:
         return cls(
             id=strawberry.ID(to_global_id("ChatMessage", message.id)),
             kind=message.kind,
@@ -257,7 +260,11 @@ class ChatMessageConnection:
 
     @classmethod
     def build(
-        cls, rows: Sequence[ChatMessage], viewer: User | None, has_next: bool, has_previous: bool
+        cls,
+        rows: Sequence[ChatMessage | ChatMessageRow],
+        viewer: User | None,
+        has_next: bool,
+        has_previous: bool,
     ) -> ChatMessageConnection:
         edges = [
             ChatMessageEdge(cursor=to_cursor("chat", m.id), node=ChatMessageType.build(m, viewer))
