@@ -22,9 +22,9 @@ from tests.support_plans import Statement, captured_statements, plan_defects, sq
 READ = """query($p: ID!, $before: String) { project(id: $p) { id title completionDate
   milestones { id title dueDate completed } milestoneProgress { total completed }
   chat(last: 2, before: $before) { edges { cursor node { id kind body } } } } }"""
-LIST = """{ projects(first: 50) { totalCount edges { cursor node { id title
-  client { name } freelancer { name } milestoneProgress { total } chat(last: 1) { edges {
-  node { body } } } } } } }"""
+LIST = """query($after: String) { projects(first: 50, after: $after) { totalCount
+  pageInfo { hasPreviousPage } edges { cursor node { id title client { name }
+  freelancer { name } milestoneProgress { total } chat(last: 1) { edges { node { body } } } } } } }"""
 # The background task that deletes expired sessions now and then; not part of a request.
 SWEEPER = "session-sweeper"
 # Parent tables the server deletes rows of (deleteMilestone; logOut and the expiry purge).
@@ -69,7 +69,9 @@ async def _requests(api: Api, team: Team) -> list[Statement]:
         page = await api.data(READ, {"p": team.project_id}, team.client.token)
         cursor = page["project"]["chat"]["edges"][0]["cursor"]
         await api.data(READ, {"p": team.project_id, "before": cursor}, team.freelancer.token)
-        await api.data(LIST, None, team.client.token)
+        listed = await api.data(LIST, None, team.client.token)
+        after = listed["projects"]["edges"][0]["cursor"]
+        await api.data(LIST, {"after": after}, team.client.token)
         await _mutate(api, team, added[0]["milestone"]["id"])
     return [s for s in statements if s.task != SWEEPER]
 
