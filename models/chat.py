@@ -89,7 +89,12 @@ class ChatMessage(Model):
 
     class Meta:
         table = "chat_message"
-        indexes = [Index(fields=["project_id", "id"])]
+        indexes = [
+            Index(fields=["project_id", "id"]),
+            # Deleting a milestone sets milestone_id to NULL in its chat events (ON DELETE SET
+            # NULL): without this the database reads every chat message of every project.
+            Index(fields=["milestone_id"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.body}"

@@ -6,6 +6,7 @@ import hashlib
 from enum import StrEnum
 
 from tortoise import fields
+from tortoise.indexes import Index
 from tortoise.models import Model
 
 
@@ -56,6 +57,8 @@ class AccessToken(Model):
 
     class Meta:
         table = "access_token"
+        # logOutEverywhere lists a user's sessions (services/sessions.py `end_all_of`).
+        indexes = [Index(fields=["user_id"])]
 
     def __str__(self) -> str:
         # Names the session's owner, never the token hash: a hash in a log is a lookup key.
