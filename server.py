@@ -41,6 +41,7 @@ from infra.redis_hub import RedisHub
 from infra.secrets import server_secret
 from infra.shutdown import GracefulServer
 from infra.token_lifetime import Lifetime
+from infra.ws_protocol import LeanWebSocketsProtocol
 from models.db import UNAVAILABLE, migrate_database, open_database, tortoise_config
 from schema import ids
 from schema.body_limit import BodyLimit
@@ -228,6 +229,8 @@ def serve(settings: Settings, host: str, port: int) -> int:
         log_level="info",
         # No permessage-deflate: chat events are small, and its state costs ~45 KiB per socket.
         ws_per_message_deflate=False,
+        # uvicorn's own protocol, keeping less for each idle socket (infra/ws_protocol.py).
+        ws=LeanWebSocketsProtocol,
         # The app alone decides whose X-Forwarded-For to believe (TRUSTED_PROXIES); uvicorn
         # would otherwise let any process on this machine name the client's address.
         proxy_headers=False,

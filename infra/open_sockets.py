@@ -5,10 +5,10 @@ socket opened with it, in this process, is told to end at once (`end`), not at i
 message. Every hub calls `end` for the revocations it hears of: its own process's always,
 the other processes' through Redis (infra.redis_hub).
 
-The registry only points at sockets, weakly: it never keeps one alive, and a socket
-forgotten without `discard` costs a dead reference until its token is swept. An entry is
-one list of weak references per token hash (a few hundred bytes), so thousands of idle
-sockets cost little next to the sockets themselves.
+The registry only points at sockets, weakly: it never keeps one alive, and a socket that
+is collected without `discard` drops out by itself. An entry is one WeakSet per token hash,
+so adding or discarding a socket costs the same however many share its token: a storm of
+thousands of sockets opened (and closed) with one token stays linear.
 """
 
 from __future__ import annotations
@@ -29,34 +29,39 @@ class OpenSockets:
     """Token hash -> the sockets opened with that token (weak references)."""
 
     def __init__(self) -> None:
-        self._by_hash: dict[str, list[weakref.ref[Endable]]] = {}
+        self._by_hash: dict[str, weakref.WeakSet[Endable]] = {}
+        # How many revocations this process has heard of: every hub calls `end` for each one,
+        # so a lookup of a token started before the latest (infra.in_flight) is not trusted.
+        self.revocations = 0
 
     def add(self, token_hash: str, socket: Endable) -> None:
-        self._by_hash.setdefault(token_hash, []).append(weakref.ref(socket))
+        sockets = self._by_hash.get(token_hash)
+        if sockets is None:
+            sockets = self._by_hash[token_hash] = weakref.WeakSet()
+        sockets.add(socket)
 
     def discard(self, token_hash: str, socket: Endable) -> None:
-        refs = self._by_hash.get(token_hash)
-        if refs is None:
+        sockets = self._by_hash.get(token_hash)
+        if sockets is None:
             return
-        # Drops this socket and any that were collected without saying so.
-        refs[:] = [ref for ref in refs if (alive := ref()) is not None and alive is not socket]
-        if not refs:
+        sockets.discard(socket)
+        if not sockets:
             del self._by_hash[token_hash]
 
     def end(self, token_hashes: Iterable[str]) -> int:
         """End every socket opened with one of `token_hashes`; how many were still open."""
         ended = 0
+        self.revocations += 1
         for token_hash in token_hashes:
-            for ref in self._by_hash.pop(token_hash, ()):
-                socket = ref()
-                if socket is not None:
-                    socket.end_session()
-                    ended += 1
+            # A list first: ending a socket may discard it from the set being walked.
+            for socket in list(self._by_hash.pop(token_hash, ())):
+                socket.end_session()
+                ended += 1
         return ended
 
     def hashes(self) -> list[str]:
         """The token hashes some open socket was opened with (for the expiry sweep)."""
-        return list(self._by_hash)
+        return [token_hash for token_hash, sockets in self._by_hash.items() if sockets]
 
     def __len__(self) -> int:
         return sum(len(refs) for refs in self._by_hash.values())

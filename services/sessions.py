@@ -4,6 +4,9 @@ server process, not only for the next HTTP request.
 - Every use of a token (an HTTP request, a socket's connect, each operation on a socket)
   goes through `user_for`, which refuses a token that is unknown, revoked or expired
   (`infra.token_lifetime`), deleting an expired row it meets, and records the use coarsely.
+  Uses of one token that arrive while its lookup is running share that lookup
+  (`infra.in_flight`): a storm of reconnecting sockets reads each token about once, and a
+  lookup that starts after a revocation, or after this process heard of one, sees it.
 - `end_tokens` (logOut, logOutEverywhere, expiry) deletes the rows first, then announces
   the hashes through the event hub: each process ends the sockets opened with them at once
   (`infra.open_sockets`), closing them with 4403 (`schema.ws`).
@@ -22,6 +25,7 @@ import time
 from collections.abc import AsyncIterator, Collection
 
 from infra import events, token_lifetime
+from infra.in_flight import InFlight
 from infra.open_sockets import open_sockets
 from infra.token_lifetime import Lifetime
 from models import AccessToken, User
@@ -30,10 +34,16 @@ logger = logging.getLogger("milestones.sessions")
 
 # Keeps `token_hash IN (...)` under SQLite's bound-parameter limit.
 _CHUNK = 500
+# Token hash -> the lookup of it running now, shared by the uses that arrive meanwhile.
+_lookups: InFlight[str, User | None] = InFlight()
 
 
 async def user_for(token_hash: str) -> User | None:
     """The user behind a live token, recording the use; None when unknown, revoked or expired."""
+    return await _lookups.get(token_hash, open_sockets.revocations, lambda: _look_up(token_hash))
+
+
+async def _look_up(token_hash: str) -> User | None:
     row = await AccessToken.filter(token_hash=token_hash).select_related("user").first()
     if row is None:
         return None

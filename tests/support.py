@@ -25,6 +25,7 @@ import httpx
 import uvicorn
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
+from infra.ws_protocol import LeanWebSocketsProtocol
 from schema.ids import from_global_id, use_key
 from server import create_app
 from services.throttles import DEFAULT_WINDOWS
@@ -121,6 +122,7 @@ async def running_server(settings: Settings) -> AsyncIterator[RunningServer]:
         log_level="warning",
         lifespan="on",
         proxy_headers=False,  # as server.py runs it: only TRUSTED_PROXIES name the client
+        ws=LeanWebSocketsProtocol,  # as server.py runs it
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

@@ -21,7 +21,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.support import PASSWORD, Account, Api, RunningServer, Team, make_team
 from tests.support_processes import api_for, server_process
-from tests.support_ws import SEND, WsClient, ws_url
+from tests.support_ws import SEND, WsClient, wait_for_subscribers, ws_url
 
 ME = "{ me { id } }"
 LOG_IN = "mutation($input: LogInInput!) { logIn(input: $input) { token } }"
@@ -129,6 +129,39 @@ async def test_log_out_over_http_ends_every_socket_of_the_token(
         assert (await bodies(api, team.freelancer, team.project_id))[-1] == "before"
         # Another user's socket is untouched.
         assert (await run(other, ME))["me"]["id"] == team.freelancer.id
+
+
+async def test_sockets_opened_together_with_one_token_stop_at_log_out(
+    api: Api, server: RunningServer, subscriber_baseline: None
+) -> None:
+    # Opened at once, their token checks overlap and share one lookup of the token.
+    team = await make_team(api)
+    token, count = team.client.token, 20
+    async with contextlib.AsyncExitStack() as stack:
+        sockets = await asyncio.gather(
+            *(stack.enter_async_context(WsClient.open(server.ws_url, token)) for _ in range(count))
+        )
+        ops = await asyncio.gather(*(ws.subscribe(team.project_id) for ws in sockets))
+        await wait_for_subscribers(count)
+        # Before: every one of them receives.
+        await api.data(SEND, post(team.project_id, "before"), team.freelancer.token)
+        for ws, op in zip(sockets, ops, strict=True):
+            assert (await ws.event(op))["body"] == "before"
+
+        assert (await api.data("mutation { logOut }", None, token))["logOut"] is True
+        for ws in sockets:
+            await closed_for_session(ws)
+
+    # And sockets opened together right after it are refused, every one.
+    async def refused_at_connect() -> tuple[int, str]:
+        async with WsClient.open(server.ws_url, init=False) as ws:
+            await ws.send(
+                {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
+            )
+            return await ws.close_code()
+
+    codes = await asyncio.gather(*(refused_at_connect() for _ in range(count)))
+    assert {code for code, _ in codes} == {4403}
 
 
 async def test_log_out_everywhere_ends_every_token_of_the_user_only(
