@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from models import ChatMessage, Milestone, Project, User
+from models.rows import first_where
 from schema.context import Info
 from schema.ids import pk_of
 from services import access
@@ -30,7 +31,7 @@ REFUSALS: dict[ProjectRule, str] = {
 
 async def _load(model: type[Findable], pk: int) -> Findable | None:
     if model is Project:
-        return await model.get_or_none(id=pk)
+        return await first_where(model, "id", pk)
     return await model.get_or_none(id=pk).select_related("project")
 
 

@@ -29,6 +29,7 @@ from infra.in_flight import InFlight
 from infra.open_sockets import open_sockets
 from infra.token_lifetime import Lifetime
 from models import AccessToken, User
+from models.rows import first_where
 
 logger = logging.getLogger("milestones.sessions")
 
@@ -44,7 +45,7 @@ async def user_for(token_hash: str) -> User | None:
 
 
 async def _look_up(token_hash: str) -> User | None:
-    row = await AccessToken.filter(token_hash=token_hash).select_related("user").first()
+    row = await first_where(AccessToken, "token_hash", token_hash)
     if row is None:
         return None
     lifetime, at = token_lifetime.current(), token_lifetime.now()
@@ -53,7 +54,7 @@ async def _look_up(token_hash: str) -> User | None:
         await end_tokens([row.token_hash])
         return None
     await lifetime.touch(row, at)
-    return row.user
+    return await first_where(User, "id", row.user_id)
 
 
 async def end_tokens(token_hashes: Collection[str]) -> int:
