@@ -35,7 +35,7 @@ from starlette.websockets import WebSocket
 from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
-from infra import events
+from infra import events, idempotency
 from infra.mail_worker import MailWorker, running_worker
 from infra.redis_hub import RedisHub
 from infra.secrets import server_secret
@@ -46,6 +46,7 @@ from models.db import UNAVAILABLE, migrate_database, open_database, tortoise_con
 from schema import ids
 from schema.body_limit import BodyLimit
 from schema.graphiql import ASSETS_DIR, ASSETS_PATH
+from schema.idempotency import IdempotentMutations
 from schema.view import GraphQLApp
 from services import reminders, sessions, throttles
 from settings import SettingError, Settings
@@ -60,6 +61,9 @@ REFUSALS_LOG_SECONDS = 10.0
 # In-flight requests get their whole time budget (REQUEST_TIMEOUT_SECONDS) and this much more
 # to finish when the process is told to stop (infra/shutdown.py).
 SHUTDOWN_MARGIN_SECONDS = 5
+# A request holds its Idempotency-Key for its time budget and this much more: past that its
+# process is taken to have died, and a retry runs (schema/idempotency.py).
+IDEMPOTENCY_MARGIN = 60.0
 # What a request refused for want of the database gets: a GraphQL error a client can act on.
 TRY_LATER = "The service is temporarily unavailable; try again shortly."
 REFUSAL = {"errors": [{"message": TRY_LATER, "extensions": {"code": "SERVICE_UNAVAILABLE"}}]}
@@ -135,8 +139,9 @@ def event_hub(settings: Settings) -> events.EventHub:
 
 
 def mail_worker(settings: Settings) -> MailWorker:
-    """The e-mail delivery worker, which also queues the reminders that fall due."""
-    return MailWorker(settings, chores=[reminders.chore(settings)])
+    """The e-mail delivery worker, which also queues the reminders that fall due and deletes
+    expired idempotency keys."""
+    return MailWorker(settings, chores=[reminders.chore(settings), idempotency.chore()])
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -171,7 +176,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     return Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route(
+                "/graphql",
+                IdempotentMutations(
+                    graphql, hold_seconds=settings.request_timeout_seconds + IDEMPOTENCY_MARGIN
+                ),
+                methods=["GET", "POST"],
+            ),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", health.check),
             Mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="graphiql"),
