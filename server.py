@@ -61,9 +61,6 @@ REFUSALS_LOG_SECONDS = 10.0
 # In-flight requests get their whole time budget (REQUEST_TIMEOUT_SECONDS) and this much more
 # to finish when the process is told to stop (infra/shutdown.py).
 SHUTDOWN_MARGIN_SECONDS = 5
-# A request holds its Idempotency-Key for its time budget and this much more: past that its
-# process is taken to have died, and a retry runs (schema/idempotency.py).
-IDEMPOTENCY_MARGIN = 60.0
 # What a request refused for want of the database gets: a GraphQL error a client can act on.
 TRY_LATER = "The service is temporarily unavailable; try again shortly."
 REFUSAL = {"errors": [{"message": TRY_LATER, "extensions": {"code": "SERVICE_UNAVAILABLE"}}]}
@@ -139,8 +136,7 @@ def event_hub(settings: Settings) -> events.EventHub:
 
 
 def mail_worker(settings: Settings) -> MailWorker:
-    """The e-mail delivery worker, which also queues the reminders that fall due and deletes
-    expired idempotency keys."""
+    """The e-mail delivery worker; its chores queue due reminders, purge idempotency keys."""
     return MailWorker(settings, chores=[reminders.chore(settings), idempotency.chore()])
 
 
@@ -174,15 +170,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         introspection=settings.introspection,
         request_timeout_seconds=settings.request_timeout_seconds,
     )
+    endpoint = IdempotentMutations(graphql, request_seconds=settings.request_timeout_seconds)
     return Starlette(
         routes=[
-            Route(
-                "/graphql",
-                IdempotentMutations(
-                    graphql, hold_seconds=settings.request_timeout_seconds + IDEMPOTENCY_MARGIN
-                ),
-                methods=["GET", "POST"],
-            ),
+            Route("/graphql", endpoint, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", health.check),
             Mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="graphiql"),

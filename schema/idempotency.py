@@ -42,6 +42,8 @@ HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 255
 # Top-level errors a mutation that ran may answer with: its response is kept.
 KEPT_ERROR_CODES = frozenset({"UNAUTHENTICATED", "NOT_FOUND", "FORBIDDEN", "BAD_USER_INPUT"})
+# Past its time budget and this, a request's process is taken to have died: a retry runs.
+HOLD_MARGIN_SECONDS = 60.0
 # The parser's bound on a document (the schema's own is MaxTokensLimiter's).
 MAX_TOKENS = 2000
 REFUSALS = {
@@ -178,10 +180,11 @@ def replaying(body: bytes, receive: Receive) -> Receive:
 class IdempotentMutations:
     """ASGI wrapper of the GraphQL endpoint that honours Idempotency-Key (see above)."""
 
-    def __init__(self, app: ASGIApp, *, hold_seconds: float) -> None:
+    def __init__(self, app: ASGIApp, *, request_seconds: float) -> None:
         self.app = app
-        # How long a running request holds its key before it counts as abandoned.
-        self.hold = timedelta(seconds=hold_seconds)
+        # How long a running request holds its key before it counts as abandoned: its time
+        # budget (REQUEST_TIMEOUT_SECONDS) and a margin.
+        self.hold = timedelta(seconds=request_seconds + HOLD_MARGIN_SECONDS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope)
