@@ -35,7 +35,7 @@ from starlette.websockets import WebSocket
 from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
-from infra import events
+from infra import events, idempotency
 from infra.mail_worker import MailWorker, running_worker
 from infra.redis_hub import RedisHub
 from infra.secrets import server_secret
@@ -46,6 +46,7 @@ from models.db import UNAVAILABLE, migrate_database, open_database, tortoise_con
 from schema import ids
 from schema.body_limit import BodyLimit
 from schema.graphiql import ASSETS_DIR, ASSETS_PATH
+from schema.idempotency import IdempotentMutations
 from schema.view import GraphQLApp
 from services import reminders, sessions, throttles
 from settings import SettingError, Settings
@@ -135,8 +136,8 @@ def event_hub(settings: Settings) -> events.EventHub:
 
 
 def mail_worker(settings: Settings) -> MailWorker:
-    """The e-mail delivery worker, which also queues the reminders that fall due."""
-    return MailWorker(settings, chores=[reminders.chore(settings)])
+    """The e-mail delivery worker; its chores queue due reminders, purge idempotency keys."""
+    return MailWorker(settings, chores=[reminders.chore(settings), idempotency.chore()])
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -169,9 +170,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         introspection=settings.introspection,
         request_timeout_seconds=settings.request_timeout_seconds,
     )
+    endpoint = IdempotentMutations(graphql, request_seconds=settings.request_timeout_seconds)
     return Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", endpoint, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", health.check),
             Mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="graphiql"),

@@ -1,6 +1,7 @@
 """Tortoise models of the milestones API."""
 
 from models.chat import ChatEventKind, ChatMessage, FieldChange
+from models.idempotency import IdempotencyKey
 from models.outbox import EmailStatus, OutboxEmail
 from models.project import Milestone, Project
 from models.secret import ServerSecret
@@ -12,6 +13,7 @@ __all__ = [
     "ChatMessage",
     "EmailStatus",
     "FieldChange",
+    "IdempotencyKey",
     "Milestone",
     "OutboxEmail",
     "Project",
