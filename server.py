@@ -47,7 +47,7 @@ from schema import ids
 from schema.body_limit import BodyLimit
 from schema.graphiql import ASSETS_DIR, ASSETS_PATH
 from schema.view import GraphQLApp
-from services import reminders, sessions, throttles
+from services import deadline_reminders, reminders, sessions, throttles
 from settings import SettingError, Settings
 
 logger = logging.getLogger("milestones")
@@ -136,13 +136,15 @@ def event_hub(settings: Settings) -> events.EventHub:
 
 def mail_worker(settings: Settings) -> MailWorker:
     """The e-mail delivery worker, which also queues the reminders that fall due."""
-    return MailWorker(settings, chores=[reminders.chore(settings)])
+    chores = [reminders.chore(settings), deadline_reminders.chore(settings)]
+    return MailWorker(settings, chores=chores)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     # Built now, so that an unknown RATE_LIMITS name stops the server before it serves.
     counted = throttles.from_settings(settings)
+    deadline_reminders.configure(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -2,7 +2,7 @@
 
 from models.chat import ChatEventKind, ChatMessage, FieldChange
 from models.outbox import EmailStatus, OutboxEmail
-from models.project import Milestone, Project
+from models.project import Milestone, MilestoneReminder, Project, ReminderKind
 from models.secret import ServerSecret
 from models.user import AccessToken, Role, User, hash_token
 
@@ -13,8 +13,10 @@ __all__ = [
     "EmailStatus",
     "FieldChange",
     "Milestone",
+    "MilestoneReminder",
     "OutboxEmail",
     "Project",
+    "ReminderKind",
     "Role",
     "ServerSecret",
     "User",
