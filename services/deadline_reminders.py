@@ -24,6 +24,8 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
+from tortoise.expressions import Subquery
+
 from infra import clock
 from infra.mail_worker import Chore
 from infra.unit_of_work import atomic
@@ -176,7 +178,7 @@ async def arm_unarmed() -> int:
     while True:
         found = (
             await Milestone.filter(completed_at__isnull=True)
-            .exclude(id__in=MilestoneReminder.all().values("milestone_id"))
+            .exclude(id__in=Subquery(MilestoneReminder.all().values("milestone_id")))
             .limit(BATCH)
             .values_list("id", "project_id")
         )

@@ -18,9 +18,9 @@ DEFAULT_TIME_ZONE = "UTC"
 
 @functools.cache
 def _known_zones() -> frozenset[str]:
-    # The IANA names tzdata ships; ZoneInfo alone would also take file paths and aliases
-    # such as "localtime" that mean different things on different machines.
-    return frozenset(zoneinfo.available_timezones())
+    # The IANA names tzdata ships; ZoneInfo alone would also take file paths. "localtime"
+    # (this machine's zone, whatever it is) and "posixrules" are files, not zones.
+    return frozenset(zoneinfo.available_timezones()) - {"localtime", "posixrules", "Factory"}
 
 
 def is_time_zone(name: str) -> bool:
