@@ -32,7 +32,7 @@ from infra.unit_of_work import atomic
 from models import Milestone, MilestoneReminder, ReminderKind
 from models.rows import MilestoneRow
 from services import notifications
-from services.deadlines import is_overdue
+from services.deadlines import today
 from services.reminder_schedule import ReminderPolicy, ahead, repeat
 from settings import Settings
 
@@ -111,8 +111,10 @@ async def _settle(reminder_id: int, milestone_id: int) -> bool:
             return True  # no longer applies (arm drops such rows; this is the safety net)
         link = f"{_policy.public_url}/" if _policy.public_url else ""
         if reminder.kind == ReminderKind.DUE_SOON:
-            # A worker back after days away does not say "due in 3 days" of a late one.
-            if not is_overdue(milestone.due_date, False, project.time_zone, now):
+            # Only on its own day: a worker back after days away does not say "due in 3 days"
+            # the day before (or after) the due date.
+            on_its_day = milestone.due_date - dt.timedelta(days=reminder.offset_days)
+            if today(project.time_zone, now) == on_its_day:
                 days = reminder.offset_days
                 await notifications.milestone_due_soon(project, milestone, days, link)
             return True
