@@ -48,7 +48,7 @@ from schema.body_limit import BodyLimit
 from schema.graphiql import ASSETS_DIR, ASSETS_PATH
 from schema.idempotency import IdempotentMutations
 from schema.view import GraphQLApp
-from services import reminders, sessions, throttles
+from services import deadline_reminders, reminders, sessions, throttles
 from settings import SettingError, Settings
 
 logger = logging.getLogger("milestones")
@@ -137,13 +137,15 @@ def event_hub(settings: Settings) -> events.EventHub:
 
 def mail_worker(settings: Settings) -> MailWorker:
     """The e-mail delivery worker; its chores queue due reminders, purge idempotency keys."""
-    return MailWorker(settings, chores=[reminders.chore(settings), idempotency.chore()])
+    chores = [reminders.chore(settings), deadline_reminders.chore(settings), idempotency.chore()]
+    return MailWorker(settings, chores=chores)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     # Built now, so that an unknown RATE_LIMITS name stops the server before it serves.
     counted = throttles.from_settings(settings)
+    deadline_reminders.configure(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

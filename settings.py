@@ -141,6 +141,14 @@ def _rates(text: str) -> tuple[tuple[str, int, int], ...]:
     return tuple(rates)
 
 
+def _day_counts(text: str) -> tuple[int, ...]:
+    counts = sorted({int(item) for item in _names(text)}, reverse=True)
+    if not counts or counts[-1] < 0 or counts[0] > 365:
+        raise ValueError(text)
+    return tuple(counts)
+
+
+DAY_COUNTS = Kind("a comma-separated list of whole numbers of days from 0 to 365", _day_counts)
 NETWORKS = Kind("a comma-separated list of IP addresses or networks (10.0.0.0/8)", _networks)
 RATES = Kind("a comma-separated list of NAME=COUNT/SECONDS (whole numbers above 0)", _rates)
 
@@ -171,6 +179,19 @@ class Settings:
     milestone_reminder_delay_seconds: float = field(
         default=172800.0, metadata=env("MILESTONE_REMINDER_DELAY_SECONDS", seconds(zero=True))
     )
+    # Due-soon e-mails this many days before a due date; overdue ones repeat every so many
+    # days; both at this hour in the project's time zone (services/deadline_reminders.py).
+    milestone_due_soon_days: tuple[int, ...] = field(
+        default=(3, 1), metadata=env("MILESTONE_DUE_SOON_DAYS", DAY_COUNTS)
+    )
+    milestone_overdue_repeat_days: int = field(
+        default=7, metadata=env("MILESTONE_OVERDUE_REPEAT_DAYS", whole(1, 365))
+    )
+    reminder_hour: int = field(default=9, metadata=env("REMINDER_HOUR", whole(0, 23)))
+    # Base URL users reach the service at, for links in e-mails; unset: no links.
+    public_url: str = field(default="", metadata=env("PUBLIC_URL"))
+    # Tests only: a file holding seconds added to the clock of due dates (infra/clock.py).
+    clock_offset_file: str = field(default="", metadata=env("CLOCK_OFFSET_FILE"))
     graphiql: bool = field(default=True, metadata=env("GRAPHIQL", FLAG))
     # auto: on while GraphiQL is served, else for signed-in callers only (schema/visibility.py).
     introspection: str = field(default="auto", metadata=env("INTROSPECTION", INTROSPECTION))

@@ -57,6 +57,8 @@ class MilestoneNews:
     project_title: str
     milestone_title: str
     due_date: dt.date
+    # The project's IANA time zone, named beside the due date (None: the date alone).
+    time_zone: str | None = None
 
 
 def _milestone_event(
@@ -73,6 +75,7 @@ def _milestone_event(
         project_title=news.project_title,
         milestone_title=news.milestone_title,
         due_date=news.due_date,
+        time_zone=news.time_zone,
         **values,
     )
 
@@ -100,3 +103,50 @@ def milestone_completed(news: MilestoneNews) -> RenderedEmail:
 def milestone_reopened(news: MilestoneNews) -> RenderedEmail:
     """A completed milestone was reopened."""
     return _milestone_event(news, "reopened")
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """What a reminder tells about one milestone's due date."""
+
+    recipient_name: str
+    project_title: str
+    milestone_title: str
+    due_date: dt.date
+    time_zone: str
+    # Where the client app is, when PUBLIC_URL is set; empty: no link.
+    link: str = ""
+
+
+def milestone_due_soon(deadline: Deadline, *, days: int) -> RenderedEmail:
+    """To the freelancer: an open milestone is due in `days` days (0: today)."""
+    when = {0: "today", 1: "tomorrow"}.get(days, f"in {days} days")
+    return render(
+        "milestone_due_soon",
+        f"Due {when}: “{deadline.milestone_title}”",
+        "milestone_due_soon",
+        when=when,
+        **_deadline_values(deadline),
+    )
+
+
+def milestone_overdue(deadline: Deadline, *, days_late: int) -> RenderedEmail:
+    """To the freelancer and the client: an open milestone's due day has ended."""
+    return render(
+        "milestone_overdue",
+        f"Overdue: “{deadline.milestone_title}”",
+        "milestone_overdue",
+        days_late=days_late,
+        **_deadline_values(deadline),
+    )
+
+
+def _deadline_values(deadline: Deadline) -> dict[str, object]:
+    return {
+        "recipient_name": deadline.recipient_name,
+        "project_title": deadline.project_title,
+        "milestone_title": deadline.milestone_title,
+        "due_date": deadline.due_date,
+        "time_zone": deadline.time_zone,
+        "link": deadline.link,
+    }

@@ -3,7 +3,7 @@
 from models.chat import ChatEventKind, ChatMessage, FieldChange
 from models.idempotency import IdempotencyKey
 from models.outbox import EmailStatus, OutboxEmail
-from models.project import Milestone, Project
+from models.project import Milestone, MilestoneReminder, Project, ReminderKind
 from models.secret import ServerSecret
 from models.user import AccessToken, Role, User, hash_token
 
@@ -15,8 +15,10 @@ __all__ = [
     "FieldChange",
     "IdempotencyKey",
     "Milestone",
+    "MilestoneReminder",
     "OutboxEmail",
     "Project",
+    "ReminderKind",
     "Role",
     "ServerSecret",
     "User",

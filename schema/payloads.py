@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import strawberry
 
+from infra import clock
 from models import Milestone, Project, User
 from schema.types.common import UserError
 from schema.types.project import ChatMessageType, MilestoneType, ProjectType
 from schema.types.user import UserType
-from services.validation import today_utc
 
 ERRORS = "Problems with the input; empty on success."
 
@@ -46,7 +46,7 @@ class MilestonePayload:
     ) -> MilestonePayload:
         return cls(
             errors=[],
-            milestone=MilestoneType.build(milestone, viewer, today_utc()),
+            milestone=MilestoneType.build(milestone, viewer, project.time_zone, clock.now()),
             project=ProjectType.build(project, viewer),
         )
 

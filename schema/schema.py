@@ -29,6 +29,7 @@ from resolvers.mutations import (
     milestone_set_completed,
     project_create,
     project_record_initial_payment,
+    project_set_time_zone,
     project_unlock_milestones,
 )
 from schema.cost import QueryCostLimiter
@@ -139,6 +140,12 @@ class Mutation:
         project_unlock_milestones.unlock_milestones,
         "ADMIN only: opens the milestone feature of a project. Idempotent.",
         IsAuthenticated,
+    )
+    set_project_time_zone = mutation(
+        project_set_time_zone.set_project_time_zone,
+        "The project's CLIENT or an ADMIN.",
+        IsAuthenticated,
+        throttle=throttles.CHANGE_MILESTONES,
     )
     add_milestone = mutation(
         milestone_add.add_milestone,

@@ -43,6 +43,11 @@ def can_administer_project(viewer: User, project: Project) -> bool:
     return is_admin(viewer)
 
 
+def can_set_time_zone(viewer: User, project: Project) -> bool:
+    """The zone in which the due dates end is the client's to choose (or an admin's)."""
+    return is_admin(viewer) or viewer.id == project.client_id
+
+
 def can_change_milestones(viewer: User, project: Project) -> bool:
     """Only the project's freelancer adds, edits, ticks, unticks and deletes its milestones."""
     return viewer.id == project.freelancer_id

@@ -12,7 +12,7 @@ from functools import partial
 from infra.outbox import enqueue
 from infra.unit_of_work import UnitOfWork
 from mailers import milestone_mailer
-from mailers.milestone_mailer import MilestoneNews
+from mailers.milestone_mailer import Deadline, MilestoneNews
 from mailers.render import RenderedEmail
 from models import ChatEventKind, ChatMessage, FieldChange, Milestone, Project, User
 
@@ -23,7 +23,7 @@ async def _post(
     kind: ChatEventKind,
     body: str,
     *,
-    actor: User,
+    actor: User | None,
     milestone: Milestone | None = None,
     changes: Sequence[FieldChange] = (),
 ) -> ChatMessage:
@@ -54,6 +54,7 @@ async def _email_client(
         project_title=project.title,
         milestone_title=milestone.title,
         due_date=milestone.due_date,
+        time_zone=project.time_zone,
     )
     await enqueue(render(news), to=client, project_id=project.id)
 
@@ -106,7 +107,7 @@ async def _milestone_changed(
 async def milestone_added(
     work: UnitOfWork, project: Project, milestone: Milestone, actor: User
 ) -> None:
-    due = milestone.due_date.isoformat()
+    due = f"{milestone.due_date.isoformat()} ({project.time_zone})"
     body = f"{actor.name} added the milestone “{milestone.title}”, due {due}."
     render = partial(milestone_mailer.milestone_added, description=milestone.description)
     await _milestone_changed(
@@ -149,3 +150,46 @@ async def milestone_completion_changed(
     )
     body = f"{actor.name} {verb} the milestone “{milestone.title}”."
     await _milestone_changed(work, project, milestone, actor, (kind, body), render)
+
+
+def _deadline(project: Project, milestone: Milestone, to: User, link: str) -> Deadline:
+    return Deadline(
+        recipient_name=to.name,
+        project_title=project.title,
+        milestone_title=milestone.title,
+        due_date=milestone.due_date,
+        time_zone=project.time_zone,
+        link=link,
+    )
+
+
+async def milestone_due_soon(project: Project, milestone: Milestone, days: int, link: str) -> None:
+    """The due-soon reminder goes to the freelancer, who does the work."""
+    freelancer = await project.freelancer
+    email = milestone_mailer.milestone_due_soon(
+        _deadline(project, milestone, freelancer, link), days=days
+    )
+    await enqueue(email, to=freelancer, project_id=project.id)
+
+
+async def milestone_overdue(
+    work: UnitOfWork,
+    project: Project,
+    milestone: Milestone,
+    days_late: int,
+    *,
+    repeat: bool,
+    link: str,
+) -> None:
+    """An overdue milestone is e-mailed to both members, and posted to the chat unless this
+    is a `repeat` (the chat says it once per time the milestone becomes overdue)."""
+    if not repeat:
+        due = f"{milestone.due_date.isoformat()} ({project.time_zone})"
+        body = f"The milestone “{milestone.title}” is overdue: it was due {due} and is still open."
+        kind = ChatEventKind.MILESTONE_OVERDUE
+        await _post(work, project, kind, body, actor=None, milestone=milestone)
+    for member in (await project.freelancer, await project.client):
+        email = milestone_mailer.milestone_overdue(
+            _deadline(project, milestone, member, link), days_late=days_late
+        )
+        await enqueue(email, to=member, project_id=project.id)

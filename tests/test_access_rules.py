@@ -63,6 +63,10 @@ RULES: dict[str, tuple[Rule, set[str]]] = {
         lambda viewer: access.can_administer_project(viewer, UNLOCKED),
         {"admin"},
     ),
+    "set the time zone": (
+        lambda viewer: access.can_set_time_zone(viewer, UNLOCKED),
+        {"admin", "client"},
+    ),
     "change milestones": (
         lambda viewer: access.can_change_milestones(viewer, LOCKED),
         {"freelancer"},

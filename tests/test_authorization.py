@@ -52,6 +52,13 @@ EXPECTED: dict[str, dict[str, str]] = {
         }
         for name in ("addMilestone", "editMilestone", "setMilestoneCompleted", "deleteMilestone")
     },
+    "setProjectTimeZone": {
+        "anonymous": "UNAUTHENTICATED",
+        "outsider": "NOT_FOUND",
+        "client": "ok",
+        "freelancer": "FORBIDDEN",
+        "admin": "ok",
+    },
     "sendChatMessage": {"anonymous": "UNAUTHENTICATED", "outsider": "NOT_FOUND"}
     | dict.fromkeys(("client", "freelancer", "admin"), "ok"),
 }
@@ -110,6 +117,9 @@ async def _call(api: Api, name: str, team: Team, caller: Account | None) -> dict
     if name == "addMilestone":
         fields = {"projectId": team.project_id, "title": "Kick-off", "dueDate": future(3)}
         return await api.post(_doc(name, "AddMilestoneInput"), {"input": fields}, token)
+    if name == "setProjectTimeZone":
+        fields = {"projectId": team.project_id, "timeZone": "Europe/Berlin"}
+        return await api.post(_doc(name, "SetProjectTimeZoneInput"), {"input": fields}, token)
     if name == "sendChatMessage":
         fields = {"projectId": team.project_id, "body": "Hello"}
         return await api.post(_doc(name, "SendChatMessageInput"), {"input": fields}, token)
@@ -128,7 +138,7 @@ async def _fingerprint(api: Api, team: Team) -> tuple[Any, ...]:
     """
     data = await api.data(
         """query($id: ID!) { project(id: $id) {
-             initialPaymentCompletedAt milestonesUnlocked
+             initialPaymentCompletedAt milestonesUnlocked timeZone
              milestones { id title completed }
              chat(last: 100) { edges { node { id } } } }
            projects { totalCount } }""",
