@@ -1,10 +1,13 @@
 """The milestones API server: the ASGI app, and the command line that runs it.
 
-python server.py [--host H] [--port P]     serve (schema migrated on start)
+python server.py [serve] [--host H] [--port P]   serve (schema migrated on start)
 python server.py create-admin --email E --name N [--password-stdin]
                                             password from ADMIN_PASSWORD, else standard input
 python server.py create-admin --email E --password P --name N   (visible in ps: avoid)
 python server.py worker                     deliver e-mails only (no HTTP), until SIGINT/SIGTERM
+
+The installed console script `milestones-api` is this same command line
+(`milestones-api serve`, `milestones-api create-admin ...`, `milestones-api worker`).
 """
 
 from __future__ import annotations
@@ -265,10 +268,17 @@ def admin_password(args: argparse.Namespace) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="server.py", description="The milestones API server.")
+    # No fixed prog: help names the command as it was run (server.py or milestones-api).
+    parser = argparse.ArgumentParser(description="The milestones API server.")
     parser.add_argument("--host", default="127.0.0.1", help="address to serve on")
     parser.add_argument("--port", type=int, default=8000, help="port to serve on")
     commands = parser.add_subparsers(dest="command")
+    serve_command = commands.add_parser("serve", help="serve HTTP and WebSocket (the default)")
+    # SUPPRESS: unset here, they leave the values given before `serve` (or the defaults).
+    serve_command.add_argument("--host", default=argparse.SUPPRESS, help="address to serve on")
+    serve_command.add_argument(
+        "--port", type=int, default=argparse.SUPPRESS, help="port to serve on"
+    )
     admin = commands.add_parser("create-admin", help="create an admin account and exit")
     admin.add_argument("--email", required=True)
     secret = admin.add_mutually_exclusive_group()
