@@ -49,6 +49,7 @@ from models.db import UNAVAILABLE, migrate_database, open_database, tortoise_con
 from schema import ids
 from schema.body_limit import BodyLimit
 from schema.graphiql import ASSETS_DIR, ASSETS_PATH
+from schema.persisted_queries import DocumentLru
 from schema.view import GraphQLApp
 from services import reminders, sessions, throttles
 from settings import SettingError, Settings
@@ -171,6 +172,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         trusted_proxies=settings.trusted_proxies,
         introspection=settings.introspection,
         request_timeout_seconds=settings.request_timeout_seconds,
+        persisted_queries=DocumentLru(
+            settings.persisted_queries_max_entries, settings.persisted_queries_max_bytes
+        ),
     )
     return Starlette(
         routes=[
