@@ -5,9 +5,7 @@ python server.py create-admin --email E --name N [--password-stdin]
                                             password from ADMIN_PASSWORD, else standard input
 python server.py create-admin --email E --password P --name N   (visible in ps: avoid)
 python server.py worker                     deliver e-mails only (no HTTP), until SIGINT/SIGTERM
-
-The installed console script `milestones-api` is this same command line
-(`milestones-api serve`, `milestones-api create-admin ...`, `milestones-api worker`).
+milestones-api ...                          the same, as the installed console script
 """
 
 from __future__ import annotations
@@ -278,11 +276,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000, help="port to serve on")
     commands = parser.add_subparsers(dest="command")
     serve_command = commands.add_parser("serve", help="serve HTTP and WebSocket (the default)")
-    # SUPPRESS: unset here, they leave the values given before `serve` (or the defaults).
-    serve_command.add_argument("--host", default=argparse.SUPPRESS, help="address to serve on")
-    serve_command.add_argument(
-        "--port", type=int, default=argparse.SUPPRESS, help="port to serve on"
-    )
+    for flag, kind in (("--host", str), ("--port", int)):
+        # SUPPRESS: unset here, they leave the values given before `serve` (or the defaults).
+        serve_command.add_argument(flag, type=kind, default=argparse.SUPPRESS)
     admin = commands.add_parser("create-admin", help="create an admin account and exit")
     admin.add_argument("--email", required=True)
     secret = admin.add_mutually_exclusive_group()
