@@ -1,10 +1,11 @@
 """The milestones API server: the ASGI app, and the command line that runs it.
 
-python server.py [--host H] [--port P]     serve (schema migrated on start)
+python server.py [serve] [--host H] [--port P]   serve (schema migrated on start)
 python server.py create-admin --email E --name N [--password-stdin]
                                             password from ADMIN_PASSWORD, else standard input
 python server.py create-admin --email E --password P --name N   (visible in ps: avoid)
 python server.py worker                     deliver e-mails only (no HTTP), until SIGINT/SIGTERM
+milestones-api ...                          the same, as the installed console script
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from schema import ids
 from schema.body_limit import BodyLimit
 from schema.graphiql import ASSETS_DIR, ASSETS_PATH
 from schema.idempotency import IdempotentMutations
+from schema.persisted_queries import DocumentLru
 from schema.view import GraphQLApp
 from services import deadline_reminders, reminders, sessions, throttles
 from settings import SettingError, Settings
@@ -171,6 +173,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         trusted_proxies=settings.trusted_proxies,
         introspection=settings.introspection,
         request_timeout_seconds=settings.request_timeout_seconds,
+        persisted_queries=DocumentLru(
+            settings.persisted_queries_max_entries, settings.persisted_queries_max_bytes
+        ),
     )
     endpoint = IdempotentMutations(graphql, request_seconds=settings.request_timeout_seconds)
     return Starlette(
@@ -269,10 +274,15 @@ def admin_password(args: argparse.Namespace) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="server.py", description="The milestones API server.")
+    # No fixed prog: help names the command as it was run (server.py or milestones-api).
+    parser = argparse.ArgumentParser(description="The milestones API server.")
     parser.add_argument("--host", default="127.0.0.1", help="address to serve on")
     parser.add_argument("--port", type=int, default=8000, help="port to serve on")
     commands = parser.add_subparsers(dest="command")
+    serve_command = commands.add_parser("serve", help="serve HTTP and WebSocket (the default)")
+    for flag, kind in (("--host", str), ("--port", int)):
+        # SUPPRESS: unset here, they leave the values given before `serve` (or the defaults).
+        serve_command.add_argument(flag, type=kind, default=argparse.SUPPRESS)
     admin = commands.add_parser("create-admin", help="create an admin account and exit")
     admin.add_argument("--email", required=True)
     secret = admin.add_mutually_exclusive_group()

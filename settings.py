@@ -202,6 +202,13 @@ class Settings:
         default=10.0, metadata=env("REQUEST_TIMEOUT_SECONDS", seconds(zero=False))
     )
     allowed_origins: tuple[str, ...] = field(default=(), metadata=env("ALLOWED_ORIGINS", NAMES))
+    # The documents automatic persisted queries keep per process (schema/persisted_queries.py).
+    persisted_queries_max_entries: int = field(
+        default=1000, metadata=env("PERSISTED_QUERIES_MAX_ENTRIES", whole(0))
+    )
+    persisted_queries_max_bytes: int = field(
+        default=4 * 1024 * 1024, metadata=env("PERSISTED_QUERIES_MAX_BYTES", whole(0))
+    )
     # A session token expires after this many days unused, and this many after it was
     # issued whatever its use (infra/token_lifetime.py). At most ten years: always expires.
     token_idle_days: float = field(default=30.0, metadata=env("TOKEN_IDLE_DAYS", days(3650)))

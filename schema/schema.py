@@ -11,7 +11,6 @@ from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
 )
 from strawberry.types import ExecutionContext
@@ -33,6 +32,7 @@ from resolvers.mutations import (
     project_unlock_milestones,
 )
 from schema.cost import QueryCostLimiter
+from schema.error_codes import CodedParserCache, ValidationErrorCodes
 from schema.executor import ApiExecutor
 from schema.mutation import mutation
 from schema.permissions import CanCreateProjects, CanSeeUndeliveredEmails, IsAuthenticated
@@ -211,9 +211,12 @@ schema = MilestonesSchema(
     # Hides suggestions from variable coercion errors too; a memo per subscription event.
     execution_context_class=ApiExecutor,
     extensions=[
+        # First, so that it codes the errors of every validation check listed after it.
+        ValidationErrorCodes,
         lambda: AddValidationRules(LIMIT_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        ParserCache,
+        # strawberry's ParserCache, coding syntax errors GRAPHQL_PARSE_FAILED.
+        CodedParserCache,
         # Strawberry's ValidationCache, also hiding the schema from whom INTROSPECTION says.
         VisibilityValidation,
         # After validation: costs only a valid document, and refuses it before execution.
