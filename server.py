@@ -35,7 +35,7 @@ from starlette.websockets import WebSocket
 from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
-from infra import events
+from infra import events, links
 from infra.mail_worker import MailWorker, running_worker
 from infra.redis_hub import RedisHub
 from infra.secrets import server_secret
@@ -46,8 +46,9 @@ from models.db import UNAVAILABLE, migrate_database, open_database, tortoise_con
 from schema import ids
 from schema.body_limit import BodyLimit
 from schema.graphiql import ASSETS_DIR, ASSETS_PATH
+from schema.unsubscribe import unsubscribe
 from schema.view import GraphQLApp
-from services import reminders, sessions, throttles
+from services import batches, reminders, sessions, throttles
 from settings import SettingError, Settings
 
 logger = logging.getLogger("milestones")
@@ -135,8 +136,9 @@ def event_hub(settings: Settings) -> events.EventHub:
 
 
 def mail_worker(settings: Settings) -> MailWorker:
-    """The e-mail delivery worker, which also queues the reminders that fall due."""
-    return MailWorker(settings, chores=[reminders.chore(settings)])
+    """The e-mail delivery worker, which also queues the reminders, batches and digests that
+    fall due."""
+    return MailWorker(settings, chores=[reminders.chore(settings), batches.chore(settings)])
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -152,6 +154,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 RegisterTortoise(app, config=tortoise_config(settings.database_url))
             )
             ids.use_key(settings.id_secret.encode() or await server_secret("global-ids"))
+            await links.start(settings.public_url)
             tune_garbage_collector()
             await stack.enter_async_context(events.running_hub(event_hub(settings)))
             await stack.enter_async_context(throttles.running(counted))
@@ -174,6 +177,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", health.check),
+            Route("/unsubscribe/{token}", unsubscribe, methods=["GET", "POST"]),
             Mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="graphiql"),
         ],
         lifespan=lifespan,
@@ -214,6 +218,7 @@ async def run_worker(settings: Settings) -> int:
         # Before the migration: a signal during it still ends in a clean stop, not a kill.
         loop.add_signal_handler(signum, worker.stop)
     async with open_database(settings.database_url):
+        await links.start(settings.public_url)
         await worker.run()
     return 0
 

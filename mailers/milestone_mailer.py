@@ -35,12 +35,14 @@ def milestone_reminder(
     project_title: str,
     unlocked_on: dt.date,
     completion_date: dt.date,
+    unsubscribe_url: str | None = None,
 ) -> RenderedEmail:
     """To the freelancer: milestones were unlocked a while ago and none has been added."""
     return render(
         "milestone_reminder",
         f"Reminder: add the milestones of “{project_title}”",
         "milestone_reminder",
+        unsubscribe_url=unsubscribe_url,
         recipient_name=recipient_name,
         project_title=project_title,
         unlocked_on=unlocked_on,
@@ -57,6 +59,8 @@ class MilestoneNews:
     project_title: str
     milestone_title: str
     due_date: dt.date
+    # Where the recipient turns these e-mails off with one click (None: no link).
+    unsubscribe_url: str | None = None
 
 
 def _milestone_event(
@@ -67,6 +71,7 @@ def _milestone_event(
         f"milestone_{verb}",
         f"Milestone {verb}: “{news.milestone_title}”",
         template,
+        unsubscribe_url=news.unsubscribe_url,
         verb=verb,
         recipient_name=news.recipient_name,
         actor_name=news.actor_name,

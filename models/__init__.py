@@ -1,10 +1,10 @@
 """Tortoise models of the milestones API."""
 
 from models.chat import ChatEventKind, ChatMessage, FieldChange
-from models.outbox import EmailStatus, OutboxEmail
+from models.outbox import EmailStatus, OutboxEmail, PendingNotice
 from models.project import Milestone, Project
 from models.secret import ServerSecret
-from models.user import AccessToken, Role, User, hash_token
+from models.user import AccessToken, MilestoneEmailMode, Role, User, hash_token
 
 __all__ = [
     "AccessToken",
@@ -13,7 +13,9 @@ __all__ = [
     "EmailStatus",
     "FieldChange",
     "Milestone",
+    "MilestoneEmailMode",
     "OutboxEmail",
+    "PendingNotice",
     "Project",
     "Role",
     "ServerSecret",
