@@ -22,10 +22,15 @@ _key = b""
 _public_url = ""
 
 
-def configure(public_url: str, key: bytes) -> None:
-    """Build links on `public_url` (none when empty) and sign with `key` (done at start)."""
+def configure(public_url: str, key: bytes) -> tuple[str, bytes]:
+    """Build links on `public_url` (none when empty) and sign with `key` (done at start).
+
+    Returns the base and key it replaces.
+    """
     global _key, _public_url
+    previous = (_public_url, _key)
     _public_url, _key = public_url.rstrip("/"), key
+    return previous
 
 
 def public_url(path: str) -> str | None:

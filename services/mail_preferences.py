@@ -48,7 +48,7 @@ def gets_mail(user: User, kind: MailKind) -> bool:
 
 def unsubscribe_url(user: User, kind: MailKind) -> str | None:
     """The one-click link that turns `kind` off for `user`; None without PUBLIC_URL."""
-    if kind is MailKind.PLATFORM:
+    if kind is MailKind.PLATFORM or links.public_url("/") is None:
         return None
     return links.public_url(f"/unsubscribe/{links.sign(f'unsubscribe {user.id} {kind}')}")
 
