@@ -10,6 +10,7 @@ later as a worker that never retries or a port that cannot be opened.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import ipaddress
 import math
 import os
@@ -17,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
+from urllib.parse import urlsplit
 
 T = TypeVar("T")
 
@@ -149,6 +151,25 @@ def _day_counts(text: str) -> tuple[int, ...]:
 
 
 DAY_COUNTS = Kind("a comma-separated list of whole numbers of days from 0 to 365", _day_counts)
+
+
+def _public_url(text: str) -> str:
+    # A base for links in e-mails: scheme and host, maybe a path; no query or fragment to
+    # which a link's own path could not be appended.
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(text)
+    return text.rstrip("/")
+
+
+def _time_of_day(text: str) -> dt.time:
+    if len(text) not in (5, 8):  # HH:MM or HH:MM:SS, as the default is written
+        raise ValueError(text)
+    return dt.time.fromisoformat(text)
+
+
+PUBLIC_URL = Kind("an http(s) URL such as https://api.example.com", _public_url)
+TIME_OF_DAY = Kind("a time of day as HH:MM (or HH:MM:SS), e.g. 08:00", _time_of_day)
 NETWORKS = Kind("a comma-separated list of IP addresses or networks (10.0.0.0/8)", _networks)
 RATES = Kind("a comma-separated list of NAME=COUNT/SECONDS (whole numbers above 0)", _rates)
 
@@ -188,8 +209,6 @@ class Settings:
         default=7, metadata=env("MILESTONE_OVERDUE_REPEAT_DAYS", whole(1, 365))
     )
     reminder_hour: int = field(default=9, metadata=env("REMINDER_HOUR", whole(0, 23)))
-    # Base URL users reach the service at, for links in e-mails; unset: no links.
-    public_url: str = field(default="", metadata=env("PUBLIC_URL"))
     # Tests only: a file holding seconds added to the clock of due dates (infra/clock.py).
     clock_offset_file: str = field(default="", metadata=env("CLOCK_OFFSET_FILE"))
     graphiql: bool = field(default=True, metadata=env("GRAPHIQL", FLAG))
@@ -220,6 +239,21 @@ class Settings:
     # Named rate-limit windows resized by the operator (services/throttles.py lists them).
     rate_limits: tuple[tuple[str, int, int], ...] = field(
         default=(), metadata=env("RATE_LIMITS", RATES)
+    )
+    # The server's base URL as users reach it, for links in e-mails; unset: e-mails carry no
+    # links, and no unsubscribe link or List-Unsubscribe header rather than a wrong one.
+    public_url: str = field(default="", metadata=env("PUBLIC_URL", PUBLIC_URL))
+    # Batched milestone e-mails (services/batches.py): sent once no change came for the
+    # quiet time, or this long after the batch's first change, whichever is first.
+    mail_batch_quiet_seconds: float = field(
+        default=180.0, metadata=env("MAIL_BATCH_QUIET_SECONDS", seconds(zero=True))
+    )
+    mail_batch_max_seconds: float = field(
+        default=600.0, metadata=env("MAIL_BATCH_MAX_SECONDS", seconds(zero=True))
+    )
+    # The local time (each user's time zone) at which daily digests go out.
+    daily_digest_time: dt.time = field(
+        default=dt.time(8, 0), metadata=env("DAILY_DIGEST_TIME", TIME_OF_DAY)
     )
     run_mail_worker: bool = field(default=True, metadata=env("MAIL_WORKER", FLAG))
     # Delivery worker tuning (docs/mail.md); tests shrink these to run fast.

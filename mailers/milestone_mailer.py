@@ -35,12 +35,14 @@ def milestone_reminder(
     project_title: str,
     unlocked_on: dt.date,
     completion_date: dt.date,
+    unsubscribe_url: str | None = None,
 ) -> RenderedEmail:
     """To the freelancer: milestones were unlocked a while ago and none has been added."""
     return render(
         "milestone_reminder",
         f"Reminder: add the milestones of “{project_title}”",
         "milestone_reminder",
+        unsubscribe_url=unsubscribe_url,
         recipient_name=recipient_name,
         project_title=project_title,
         unlocked_on=unlocked_on,
@@ -59,6 +61,8 @@ class MilestoneNews:
     due_date: dt.date
     # The project's IANA time zone, named beside the due date (None: the date alone).
     time_zone: str | None = None
+    # Where the recipient turns these e-mails off with one click (None: no link).
+    unsubscribe_url: str | None = None
 
 
 def _milestone_event(
@@ -69,6 +73,7 @@ def _milestone_event(
         f"milestone_{verb}",
         f"Milestone {verb}: “{news.milestone_title}”",
         template,
+        unsubscribe_url=news.unsubscribe_url,
         verb=verb,
         recipient_name=news.recipient_name,
         actor_name=news.actor_name,
@@ -116,6 +121,8 @@ class Deadline:
     time_zone: str
     # Where the client app is, when PUBLIC_URL is set; empty: no link.
     link: str = ""
+    # Where the recipient turns reminders off with one click (None: no link).
+    unsubscribe_url: str | None = None
 
 
 def milestone_due_soon(deadline: Deadline, *, days: int) -> RenderedEmail:
@@ -125,6 +132,7 @@ def milestone_due_soon(deadline: Deadline, *, days: int) -> RenderedEmail:
         "milestone_due_soon",
         f"Due {when}: “{deadline.milestone_title}”",
         "milestone_due_soon",
+        unsubscribe_url=deadline.unsubscribe_url,
         when=when,
         **_deadline_values(deadline),
     )
@@ -136,6 +144,7 @@ def milestone_overdue(deadline: Deadline, *, days_late: int) -> RenderedEmail:
         "milestone_overdue",
         f"Overdue: “{deadline.milestone_title}”",
         "milestone_overdue",
+        unsubscribe_url=deadline.unsubscribe_url,
         days_late=days_late,
         **_deadline_values(deadline),
     )

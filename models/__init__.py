@@ -2,10 +2,10 @@
 
 from models.chat import ChatEventKind, ChatMessage, FieldChange
 from models.idempotency import IdempotencyKey
-from models.outbox import EmailStatus, OutboxEmail
+from models.outbox import EmailStatus, OutboxEmail, PendingNotice
 from models.project import Milestone, MilestoneReminder, Project, ReminderKind
 from models.secret import ServerSecret
-from models.user import AccessToken, Role, User, hash_token
+from models.user import AccessToken, MilestoneEmailMode, Role, User, hash_token
 
 __all__ = [
     "AccessToken",
@@ -15,8 +15,10 @@ __all__ = [
     "FieldChange",
     "IdempotencyKey",
     "Milestone",
+    "MilestoneEmailMode",
     "MilestoneReminder",
     "OutboxEmail",
+    "PendingNotice",
     "Project",
     "ReminderKind",
     "Role",

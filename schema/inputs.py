@@ -7,6 +7,7 @@ import datetime as dt
 import strawberry
 
 from schema.types.common import Role
+from schema.types.notification_settings import MilestoneEmailMode
 
 
 @strawberry.input(description="A new client or freelancer account.")
@@ -96,3 +97,17 @@ class DeleteMilestoneInput:
 class SendChatMessageInput:
     project_id: strawberry.ID = strawberry.field(description="The project's ID.")
     body: str = strawberry.field(description="1 to 4000 characters after trimming.")
+
+
+@strawberry.input(description="New notification settings of the viewer.")
+class UpdateNotificationSettingsInput:
+    milestone_changes: MilestoneEmailMode | None = strawberry.field(
+        default=None, description="How milestone changes are e-mailed; left out: unchanged."
+    )
+    reminders: bool | None = strawberry.field(
+        default=None, description="Whether reminder e-mails are sent; left out: unchanged."
+    )
+    time_zone: str | None = strawberry.field(
+        default=None,
+        description="An IANA time zone such as Europe/Paris (else INVALID); left out: unchanged.",
+    )

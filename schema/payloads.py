@@ -7,6 +7,7 @@ import strawberry
 from infra import clock
 from models import Milestone, Project, User
 from schema.types.common import UserError
+from schema.types.notification_settings import NotificationSettingsType
 from schema.types.project import ChatMessageType, MilestoneType, ProjectType
 from schema.types.user import UserType
 
@@ -64,3 +65,11 @@ class DeleteMilestonePayload:
 class ChatMessagePayload:
     errors: list[UserError] = strawberry.field(description=ERRORS)
     message: ChatMessageType | None = strawberry.field(default=None, description="The message.")
+
+
+@strawberry.type(description="The result of changing notification settings.")
+class NotificationSettingsPayload:
+    errors: list[UserError] = strawberry.field(description=ERRORS)
+    settings: NotificationSettingsType | None = strawberry.field(
+        default=None, description="The viewer's settings as they are now."
+    )

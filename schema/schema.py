@@ -21,6 +21,7 @@ from resolvers.mutations import (
     account_log_out,
     account_log_out_everywhere,
     account_sign_up,
+    account_update_notification_settings,
     chat_message_send,
     milestone_add,
     milestone_delete,
@@ -123,6 +124,11 @@ class Mutation:
         resolver=account_log_out_everywhere.log_out_everywhere,
         description="Revokes every token of the viewer, on every device and open socket.",
         permission_classes=[IsAuthenticated],
+    )
+    update_notification_settings = mutation(
+        account_update_notification_settings.update_notification_settings,
+        "The viewer's own settings; fields left out stay as they are.",
+        IsAuthenticated,
     )
     create_project = mutation(
         project_create.create_project,

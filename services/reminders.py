@@ -26,6 +26,7 @@ from infra.mail_worker import Chore
 from infra.outbox import enqueue
 from mailers import milestone_mailer
 from models import Milestone, Project
+from services.mail_preferences import MailKind, gets_mail, unsubscribe_url
 from settings import Settings
 
 logger = logging.getLogger("milestones.mail")
@@ -61,12 +62,15 @@ async def _remind(project_id: int, now: dt.datetime) -> bool:
             return False
         project = await Project.get(id=project_id).select_related("freelancer")
         freelancer = project.freelancer
+        if not gets_mail(freelancer, MailKind.REMINDERS):
+            return False  # turned off: settled like any other decision
         unlocked_at = project.milestones_unlocked_at or now
         email = milestone_mailer.milestone_reminder(
             recipient_name=freelancer.name,
             project_title=project.title,
             unlocked_on=unlocked_at.date(),
             completion_date=project.completion_date,
+            unsubscribe_url=unsubscribe_url(freelancer, MailKind.REMINDERS),
         )
         await enqueue(email, to=freelancer, project_id=project.id)
     logger.info("queued the milestone reminder of project %s", project_id)

@@ -9,6 +9,7 @@ from schema.context import Info
 from schema.ids import to_global_id
 from schema.types.common import Node
 from schema.types.common import Role as RoleEnum
+from schema.types.notification_settings import NotificationSettingsType
 from services import access
 
 
@@ -29,6 +30,9 @@ class UserType(Node):
             "null otherwise."
         )
     )
+    notification_settings: NotificationSettingsType | None = strawberry.field(
+        default=None, description="The viewer's own settings (null for anyone else)."
+    )
 
     @classmethod
     def build(cls, user: User, viewer: User | None, *, project: Project | None = None) -> UserType:
@@ -39,6 +43,11 @@ class UserType(Node):
             name=user.name,
             role=user.role,
             email=user.email if visible else None,
+            notification_settings=(
+                NotificationSettingsType.build(user)
+                if viewer is not None and viewer.id == user.id
+                else None
+            ),
         )
 
 
