@@ -44,6 +44,7 @@ from infra.token_lifetime import Lifetime
 from infra.ws_protocol import LeanWebSocketsProtocol
 from models.db import UNAVAILABLE, migrate_database, open_database, tortoise_config
 from schema import ids
+from schema.app_page import app_routes
 from schema.body_limit import BodyLimit
 from schema.graphiql import ASSETS_DIR, ASSETS_PATH
 from schema.view import GraphQLApp
@@ -175,6 +176,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", health.check),
             Mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="graphiql"),
+            *app_routes(settings.app),
         ],
         lifespan=lifespan,
         exception_handlers=dict.fromkeys(UNAVAILABLE, cast(ExceptionHandler, health.refuse)),

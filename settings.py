@@ -172,6 +172,8 @@ class Settings:
         default=172800.0, metadata=env("MILESTONE_REMINDER_DELAY_SECONDS", seconds(zero=True))
     )
     graphiql: bool = field(default=True, metadata=env("GRAPHIQL", FLAG))
+    # The reference collaboration page at GET / (schema/app_page.py).
+    app: bool = field(default=True, metadata=env("APP", FLAG))
     # auto: on while GraphiQL is served, else for signed-in callers only (schema/visibility.py).
     introspection: str = field(default="auto", metadata=env("INTROSPECTION", INTROSPECTION))
     # Larger request bodies get 413 before they are read (schema/body_limit.py).
