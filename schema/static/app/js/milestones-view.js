@@ -28,7 +28,7 @@ export function milestonesSection(changed) {
   function render(project) {
     projectId = project.id;
     const { total, completed } = project.milestoneProgress;
-    body.replaceChildren(
+    const parts = [
       h(
         "p",
         { class: "progress" },
@@ -46,12 +46,16 @@ export function milestonesSection(changed) {
         ? h("ol", { class: "milestones" }, project.milestones.map((m) => item(m, project)))
         : h("p", {}, project.milestonesUnlocked ? "No milestones yet." : "Milestones are locked."),
       project.viewerCanEditMilestones ? addForm : null,
-    );
+    ];
+    body.replaceChildren(...parts.filter(Boolean));
   }
 
   function item(milestone, project) {
     const open = editing.get(milestone.id);
-    if (open) return h("li", { class: "milestone", "data-id": milestone.id }, open);
+    if (open) {
+      const heading = h("h3", {}, `Edit “${milestone.title}”`);
+      return h("li", { class: "milestone", "data-id": milestone.id }, heading, open);
+    }
     const error = h("p", { class: "error", role: "alert" });
     const tick = h("input", {
       type: "checkbox",
