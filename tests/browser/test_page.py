@@ -9,7 +9,7 @@ from pathlib import Path
 from playwright.async_api import Page, expect
 
 from tests.support import Api, RunningServer, future
-from tests.support_browser import PHONE, OpenPage, Pages, log_in
+from tests.support_browser import DESKTOP, PHONE, OpenPage, Pages, log_in
 
 # Chat kinds as the page labels them (chat-view.js).
 UNLOCKED, ADDED, EDITED, COMPLETED = "Unlocked", "Added", "Edited", "Completed"
@@ -93,6 +93,9 @@ async def test_client_sees_the_freelancers_work_live(
     await carla.get_by_role("button", name="Send").click()
     await expect(fred.locator(".chat-message.message .body")).to_have_text(["Looks good, thanks!"])
 
+    if folder := os.environ.get("PAGE_SCREENSHOTS"):
+        await save_screenshots(fred, Path(folder))
+
     # Deleting asks first, in the page.
     await report.get_by_role("button", name="Delete").click()
     await report.get_by_role("button", name="Delete “Final report”").click()
@@ -102,12 +105,11 @@ async def test_client_sees_the_freelancers_work_live(
     for page in opened.values():
         assert page.errors == [], (page.name, page.errors)
     assert pages.outside_requests == []
-    if folder := os.environ.get("PAGE_SCREENSHOTS"):
-        await save_screenshots(carla, Path(folder))
 
 
 async def save_screenshots(page: Page, folder: Path) -> None:
-    """The README's pictures: PAGE_SCREENSHOTS=docs/images pytest -k live (see docs/page.md)."""
+    """The pictures in docs/page.md and the README (PAGE_SCREENSHOTS=docs/images)."""
     await page.screenshot(path=folder / "page-desktop.png", full_page=True)
     await page.set_viewport_size(PHONE)
     await page.screenshot(path=folder / "page-phone.png", full_page=True)
+    await page.set_viewport_size(DESKTOP)

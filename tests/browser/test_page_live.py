@@ -13,6 +13,8 @@ ADD = """mutation($input: AddMilestoneInput!) {
 TICK = """mutation($input: SetMilestoneCompletedInput!) {
   setMilestoneCompleted(input: $input) { errors { code } } }"""
 
+HOSTILE_TITLE = "<img src=x onerror=window.pwned=1>"
+
 
 async def add_milestone(api: Api, token: str, project_id: str, title: str, days: int) -> str:
     data = await api.data(
@@ -67,6 +69,7 @@ async def test_a_freelancer_works_on_a_phone_with_the_keyboard(
     project_id = await api.create_project(client, freelancer, title="Pocket project")
     await api.unlock(await api.admin(), project_id)
     await add_milestone(api, freelancer.token, project_id, "Data audit", 5)
+    await add_milestone(api, freelancer.token, project_id, HOSTILE_TITLE, 9)
 
     opened = await pages.open("freelancer", server.url, viewport=PHONE)
     page, keyboard = opened.page, opened.page.keyboard
@@ -88,10 +91,14 @@ async def test_a_freelancer_works_on_a_phone_with_the_keyboard(
     tick = page.get_by_label("Data audit")
     await expect(tick).to_be_focused()
     await keyboard.press("Space")
-    await expect(page.locator(".progress")).to_have_text("1 of 1 done")
+    await expect(page.locator(".progress")).to_have_text("1 of 2 done")
     # The live update re-drew the list; the keyboard user is still where they were.
     await expect(tick).to_be_checked()
     await expect(tick).to_be_focused()
+
+    # Text from the API is shown as text, never run as HTML.
+    await expect(page.locator(".milestones .title").last).to_have_text(HOSTILE_TITLE)
+    assert await page.evaluate("window.pwned") is None
 
     # Nothing wider than the phone's screen: no sideways scrolling.
     width = await page.evaluate("document.documentElement.scrollWidth")
