@@ -96,6 +96,16 @@ async def test_a_freelancer_works_on_a_phone_with_the_keyboard(
     await expect(tick).to_be_checked()
     await expect(tick).to_be_focused()
 
+    # A live update while the user types leaves the focus and the text where they were.
+    title = page.locator(".add form").get_by_label("Title")
+    await title.focus()
+    await keyboard.type("Half-typ")
+    await add_milestone(api, freelancer.token, project_id, "From elsewhere", 7)
+    await expect(page.locator(".milestones .title")).to_have_count(3)
+    await expect(title).to_be_focused()
+    await keyboard.type("ed")
+    await expect(title).to_have_value("Half-typed")
+
     # Text from the API is shown as text, never run as HTML.
     await expect(page.locator(".milestones .title").last).to_have_text(HOSTILE_TITLE)
     assert await page.evaluate("window.pwned") is None

@@ -17,37 +17,60 @@ import { field, form, formatDate, h, showErrors, todayUtc } from "./dom.js";
  */
 export function milestonesSection(changed) {
   const editing = new Map(); // milestone id -> its open edit form
-  const body = h("div");
+  const summary = h("div");
+  const list = h("div");
   const addForm = milestoneForm("Add milestone", {}, async (input) => {
     const payload = (await graphql(ADD_MILESTONE, { input })).addMilestone;
     if (!payload.errors.length) changed();
     return payload;
   });
+  // The add form is never moved or rebuilt by a live update: moving a focused input
+  // would take the focus, and the text being typed, away from the user.
+  addForm.hidden = true;
   let projectId = null;
 
   function render(project) {
     projectId = project.id;
     const { total, completed } = project.milestoneProgress;
-    const parts = [
+    summary.replaceChildren(
       h(
         "p",
         { class: "progress" },
         h("progress", { max: total || 1, value: completed, "aria-label": "Progress" }),
         ` ${completed} of ${total} done`,
       ),
-      project.scheduleWarnings.length
-        ? h(
-            "ul",
-            { class: "warnings", "aria-label": "Schedule warnings" },
-            project.scheduleWarnings.map((w) => h("li", { "data-code": w.code }, w.message)),
-          )
-        : null,
-      project.milestones.length
-        ? h("ol", { class: "milestones" }, project.milestones.map((m) => item(m, project)))
-        : h("p", {}, project.milestonesUnlocked ? "No milestones yet." : "Milestones are locked."),
-      project.viewerCanEditMilestones ? addForm : null,
-    ];
-    body.replaceChildren(...parts.filter(Boolean));
+    );
+    if (project.scheduleWarnings.length) {
+      summary.append(
+        h(
+          "ul",
+          { class: "warnings", "aria-label": "Schedule warnings" },
+          project.scheduleWarnings.map((w) => h("li", { "data-code": w.code }, w.message)),
+        ),
+      );
+    }
+    keepingFocus(() =>
+      list.replaceChildren(
+        project.milestones.length
+          ? h("ol", { class: "milestones" }, project.milestones.map((m) => item(m, project)))
+          : h("p", {}, project.milestonesUnlocked ? "No milestones yet." : "Milestones are locked."),
+      ),
+    );
+    addForm.hidden = !project.viewerCanEditMilestones;
+  }
+
+  /** Re-draws the list, leaving the keyboard focus (and a text selection) where it was. */
+  function keepingFocus(redraw) {
+    const active = document.activeElement;
+    const key = active?.dataset?.focusKey;
+    const { selectionStart: start, selectionEnd: end } = active ?? {};
+    redraw();
+    if (active?.isConnected && document.activeElement !== active) {
+      active.focus(); // an open edit form, moved into the new list
+      if (typeof start === "number") active.setSelectionRange(start, end);
+    } else if (key) {
+      list.querySelector(`[data-focus-key="${CSS.escape(key)}"]`)?.focus(); // a new tick box
+    }
   }
 
   function item(milestone, project) {
@@ -118,7 +141,7 @@ export function milestonesSection(changed) {
     const close = () => {
       editing.delete(milestone.id);
       render(project);
-      body.querySelector(`[data-id="${CSS.escape(milestone.id)}"] button`)?.focus();
+      list.querySelector(`[data-id="${CSS.escape(milestone.id)}"] button`)?.focus();
     };
     const editor = milestoneForm("Save", milestone, async (input) => {
       // Only what changed is sent: omitted fields keep their value, and a past due date
@@ -158,7 +181,9 @@ export function milestonesSection(changed) {
     "section",
     { class: "panel", "aria-labelledby": "milestones-heading" },
     h("h2", { id: "milestones-heading" }, "Milestones"),
-    body,
+    summary,
+    list,
+    addForm,
   );
   return { element, render };
 

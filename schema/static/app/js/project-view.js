@@ -38,10 +38,7 @@ export async function projectView(id, me) {
       `${current.client.name} (client) with ${current.freelancer.name} (freelancer)` +
       ` · completes on ${formatDate(current.completionDate)}`;
     if (me.role === "ADMIN") renderAdmin(admin, current, () => refresh());
-    // Keep keyboard focus on the same control across a re-render (e.g. a tick box).
-    const key = document.activeElement?.dataset?.focusKey;
     milestones.render(current);
-    if (key) document.querySelector(`[data-focus-key="${CSS.escape(key)}"]`)?.focus();
   }
 
   // One read at a time, and one more if something changed meanwhile: the page always
@@ -131,7 +128,6 @@ function renderAdmin(section, project, changed) {
       "button",
       {
         type: "button",
-        "data-focus-key": name,
         onclick: async () => {
           error.textContent = "";
           try {
