@@ -39,6 +39,7 @@ from infra.token_lifetime import Lifetime
 from infra.ws_protocol import LeanWebSocketsProtocol
 from models.db import UNAVAILABLE, migrate_database, open_database, tortoise_config
 from schema import ids
+from schema.app_page import app_routes
 from schema.body_limit import BodyLimit
 from schema.graphiql import ASSETS_DIR, ASSETS_PATH
 from schema.health import DatabaseHealth
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", health.check),
             Route("/unsubscribe/{token}", unsubscribe, methods=["GET", "POST"]),
             Mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="graphiql"),
+            *app_routes(settings.app),
         ],
         lifespan=lifespan,
         exception_handlers=dict.fromkeys(UNAVAILABLE, cast(ExceptionHandler, health.refuse)),

@@ -212,6 +212,8 @@ class Settings:
     # Tests only: a file holding seconds added to the clock of due dates (infra/clock.py).
     clock_offset_file: str = field(default="", metadata=env("CLOCK_OFFSET_FILE"))
     graphiql: bool = field(default=True, metadata=env("GRAPHIQL", FLAG))
+    # The reference collaboration page at GET / (schema/app_page.py).
+    app: bool = field(default=True, metadata=env("APP", FLAG))
     # auto: on while GraphiQL is served, else for signed-in callers only (schema/visibility.py).
     introspection: str = field(default="auto", metadata=env("INTROSPECTION", INTROSPECTION))
     # Larger request bodies get 413 before they are read (schema/body_limit.py).
