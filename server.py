@@ -45,6 +45,7 @@ from infra.ws_protocol import LeanWebSocketsProtocol
 from models.db import UNAVAILABLE, migrate_database, open_database, tortoise_config
 from schema import ids
 from schema.body_limit import BodyLimit
+from schema.calendar_view import calendar_routes
 from schema.graphiql import ASSETS_DIR, ASSETS_PATH
 from schema.view import GraphQLApp
 from services import reminders, sessions, throttles
@@ -169,11 +170,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         introspection=settings.introspection,
         request_timeout_seconds=settings.request_timeout_seconds,
     )
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", health.check),
+            *calendar_routes(settings.trusted_proxies),
             Mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="graphiql"),
         ],
         lifespan=lifespan,
@@ -181,6 +183,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # Inside Starlette's error handling, so that it sees the refusal, not a crash.
         middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
     )
+    # Read by schema/public_url.py for the absolute links the API hands out.
+    app.state.public_url = settings.public_url
+    return app
 
 
 async def create_admin(settings: Settings, email: str, password: str, name: str) -> int:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
+from urllib.parse import urlsplit
 
 T = TypeVar("T")
 
@@ -141,6 +142,15 @@ def _rates(text: str) -> tuple[tuple[str, int, int], ...]:
     return tuple(rates)
 
 
+def _base_url(text: str) -> str:
+    # Links are built by appending a path: a scheme and host, no query, no trailing slash.
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(text)
+    return text.rstrip("/")
+
+
+BASE_URL = Kind("an http:// or https:// URL such as https://api.example.com", _base_url)
 NETWORKS = Kind("a comma-separated list of IP addresses or networks (10.0.0.0/8)", _networks)
 RATES = Kind("a comma-separated list of NAME=COUNT/SECONDS (whole numbers above 0)", _rates)
 
@@ -193,6 +203,9 @@ class Settings:
     rate_limits: tuple[tuple[str, int, int], ...] = field(
         default=(), metadata=env("RATE_LIMITS", RATES)
     )
+    # The server's own base URL as its users reach it (https://api.example.com), for the
+    # absolute links it hands out; unset: the base URL of the request that asks for one.
+    public_url: str = field(default="", metadata=env("PUBLIC_URL", BASE_URL))
     run_mail_worker: bool = field(default=True, metadata=env("MAIL_WORKER", FLAG))
     # Delivery worker tuning (docs/mail.md); tests shrink these to run fast.
     mail_poll_seconds: float = field(

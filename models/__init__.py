@@ -1,5 +1,6 @@
 """Tortoise models of the milestones API."""
 
+from models.calendar import CalendarFeed
 from models.chat import ChatEventKind, ChatMessage, FieldChange
 from models.outbox import EmailStatus, OutboxEmail
 from models.project import Milestone, Project
@@ -8,6 +9,7 @@ from models.user import AccessToken, Role, User, hash_token
 
 __all__ = [
     "AccessToken",
+    "CalendarFeed",
     "ChatEventKind",
     "ChatMessage",
     "EmailStatus",
