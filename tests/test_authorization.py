@@ -25,6 +25,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "logIn": dict.fromkeys(ACTORS, "ok"),
     "logOut": {"anonymous": "UNAUTHENTICATED"} | dict.fromkeys(ACTORS[1:], "ok"),
     "logOutEverywhere": {"anonymous": "UNAUTHENTICATED"} | dict.fromkeys(ACTORS[1:], "ok"),
+    "rotateCalendarFeed": {"anonymous": "UNAUTHENTICATED"} | dict.fromkeys(ACTORS[1:], "ok"),
     "createProject": {
         "anonymous": "UNAUTHENTICATED",
         "outsider": "FORBIDDEN",
@@ -95,6 +96,8 @@ async def _call(api: Api, name: str, team: Team, caller: Account | None) -> dict
             fresh = await (api.admin() if caller.role == "ADMIN" else api.sign_up(caller.role))
             token = fresh.token
         return await api.post("mutation { logOutEverywhere }", None, token)
+    if name == "rotateCalendarFeed":
+        return await api.post("mutation { rotateCalendarFeed { errors { code } } }", None, token)
     if name == "createProject":
         fields = {
             "title": "Another project",
@@ -119,6 +122,8 @@ async def _call(api: Api, name: str, team: Team, caller: Account | None) -> dict
 MILESTONE_MUTATIONS = ("editMilestone", "setMilestoneCompleted", "deleteMilestone")
 # Non-null Boolean results; they change sessions, which the fingerprint does not cover.
 SESSION_MUTATIONS = ("logOut", "logOutEverywhere")
+# Mutations whose changes (sessions, feed URLs) the fingerprint does not cover.
+UNSEEN_CHANGES = (*SESSION_MUTATIONS, "rotateCalendarFeed")
 
 
 async def _fingerprint(api: Api, team: Team) -> tuple[Any, ...]:
@@ -188,8 +193,8 @@ async def test_mutation_access(api: Api, people: Team, mutation: str, actor: str
     assert codes == [expected], body
     assert await _fingerprint(api, team) == before
 
-    if mutation in SESSION_MUTATIONS:
-        return  # sessions are not in the fingerprint: the refusal above is the whole check
+    if mutation in UNSEEN_CHANGES:
+        return  # not in the fingerprint: the refusal above is the whole check
     # The control: the same call by a caller who may make it changes the fingerprint.
     allowed = getattr(team, next(a for a in ACTORS if EXPECTED[mutation][a] == "ok"))
     if mutation in MILESTONE_MUTATIONS:

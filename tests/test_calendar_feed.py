@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sqlite3
 
 from icalendar import Calendar
 
-from tests.support import Api, future, make_team, pk
+from tests.support import Api, RunningServer, future, make_team, pk
 from tests.support_calendar import (
     DELETE,
     edit,
@@ -19,6 +20,10 @@ from tests.support_calendar import (
     rotate,
     tick,
 )
+from tests.support_plans import Statement, captured_statements, plan_defects, sqlite_plan
+
+# The background task that deletes expired sessions now and then; not part of a request.
+SWEEPER = "session-sweeper"
 
 
 def day(iso: str) -> dt.date:
@@ -234,3 +239,33 @@ async def test_calendar_feed_is_null_for_anyone_but_the_viewer(api: Api) -> None
     )
     anonymous = await api.post("mutation { rotateCalendarFeed { errors { code } } }")
     assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def _feed_statements(url: str) -> list[Statement]:
+    with captured_statements() as statements:
+        assert (await fetch(url)).status_code == 200
+    return [s for s in statements if s.task != SWEEPER]
+
+
+async def test_a_feed_costs_the_same_few_indexed_queries_for_any_number_of_projects(
+    api: Api, server: RunningServer
+) -> None:
+    team = await make_team(api)
+    await api.add_milestone(team.freelancer, team.project_id, "Only one")
+    url = await feed_url(api, team.freelancer)
+    one = await _feed_statements(url)
+    for n in range(4):
+        project_id = await api.create_project(team.client, team.freelancer, title=f"P{n}")
+        await api.unlock(team.admin, project_id)
+        for m in range(3):
+            await api.add_milestone(team.freelancer, project_id, f"M{n}.{m}")
+    assert len(await events(url)) == 13
+    many = await _feed_statements(url)
+
+    # The owner by token, their projects, the milestones of all of them.
+    assert len(one) == len(many) == 3, many
+    database = server.settings.database_url
+    if database.startswith("sqlite://"):
+        with sqlite3.connect(database.removeprefix("sqlite://")) as db:
+            found = {s.sql: plan_defects(sqlite_plan(db, s)) for s in many}
+        assert {sql: bad for sql, bad in found.items() if bad} == {}
