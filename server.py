@@ -41,6 +41,7 @@ from models.db import UNAVAILABLE, migrate_database, open_database, tortoise_con
 from schema import ids
 from schema.app_page import app_routes
 from schema.body_limit import BodyLimit
+from schema.calendar_view import calendar_routes
 from schema.graphiql import ASSETS_DIR, ASSETS_PATH
 from schema.health import DatabaseHealth
 from schema.idempotency import IdempotentMutations
@@ -129,12 +130,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ),
     )
     endpoint = IdempotentMutations(graphql, request_seconds=settings.request_timeout_seconds)
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/graphql", endpoint, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", health.check),
             Route("/unsubscribe/{token}", unsubscribe, methods=["GET", "POST"]),
+            *calendar_routes(settings.trusted_proxies),
             Mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="graphiql"),
             *app_routes(settings.app),
         ],
@@ -143,6 +145,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # Inside Starlette's error handling, so that it sees the refusal, not a crash.
         middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
     )
+    # Read by schema/public_url.py for the absolute links the API hands out.
+    app.state.public_url = settings.public_url
+    return app
 
 
 async def create_admin(settings: Settings, email: str, password: str, name: str) -> int:

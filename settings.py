@@ -242,8 +242,9 @@ class Settings:
     rate_limits: tuple[tuple[str, int, int], ...] = field(
         default=(), metadata=env("RATE_LIMITS", RATES)
     )
-    # The server's base URL as users reach it, for links in e-mails; unset: e-mails carry no
-    # links, and no unsubscribe link or List-Unsubscribe header rather than a wrong one.
+    # The server's base URL as users reach it, for links in e-mails and calendar feed URLs;
+    # unset: e-mails carry no links, no unsubscribe link or List-Unsubscribe header rather
+    # than a wrong one, and feed URLs are relative (the operations contract).
     public_url: str = field(default="", metadata=env("PUBLIC_URL", PUBLIC_URL))
     # Batched milestone e-mails (services/batches.py): sent once no change came for the
     # quiet time, or this long after the batch's first change, whichever is first.

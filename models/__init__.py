@@ -1,5 +1,6 @@
 """Tortoise models of the milestones API."""
 
+from models.calendar import CalendarFeed
 from models.chat import ChatEventKind, ChatMessage, FieldChange
 from models.idempotency import IdempotencyKey
 from models.outbox import EmailStatus, OutboxEmail, PendingNotice
@@ -9,6 +10,7 @@ from models.user import AccessToken, MilestoneEmailMode, Role, User, hash_token
 
 __all__ = [
     "AccessToken",
+    "CalendarFeed",
     "ChatEventKind",
     "ChatMessage",
     "EmailStatus",

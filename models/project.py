@@ -79,6 +79,9 @@ class Milestone(Model):
     )
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
+    # Rises by one with every edit and every tick or untick: the SEQUENCE of the milestone's
+    # event in calendar feeds, which calendar apps compare to know an event changed.
+    sequence = fields.IntField(default=0)
 
     # Key columns of the foreign keys above (annotations only, see Project).
     project_id: int

@@ -22,6 +22,7 @@ from resolvers.mutations import (
     account_log_out_everywhere,
     account_sign_up,
     account_update_notification_settings,
+    calendar_feed_rotate,
     chat_message_send,
     milestone_add,
     milestone_delete,
@@ -178,6 +179,12 @@ class Mutation:
         "The project's FREELANCER only; e-mails the client and posts to the chat.",
         IsAuthenticated,
         throttle=throttles.CHANGE_MILESTONES,
+    )
+    rotate_calendar_feed = mutation(
+        calendar_feed_rotate.rotate_calendar_feed,
+        "A new secret calendar feed URL for the viewer; the previous one stops working.",
+        IsAuthenticated,
+        throttle=throttles.ROTATE_CALENDAR_FEED,
     )
     send_chat_message = mutation(
         chat_message_send.send_chat_message,

@@ -149,7 +149,10 @@ async def edit_milestone(
         milestone.title = str(new.get("title", milestone.title))
         milestone.description = str(new.get("description", milestone.description))
         milestone.due_date = new.get("dueDate", milestone.due_date)  # type: ignore[assignment]  # a date, checked above
-        await milestone.save(update_fields=["title", "description", "due_date", "updated_at"])
+        milestone.sequence += 1  # calendar apps update their copy of the event
+        await milestone.save(
+            update_fields=["title", "description", "due_date", "sequence", "updated_at"]
+        )
         await notifications.milestone_edited(work, project, milestone, actor, changes)
         if any(change.field == "dueDate" for change in changes):
             await deadline_reminders.arm([milestone], project.time_zone)
@@ -166,7 +169,10 @@ async def set_milestone_completed(
             return project, milestone
         milestone.completed_at = dt.datetime.now(dt.UTC) if completed else None
         milestone.completed_by = actor if completed else None  # type: ignore[assignment]  # Tortoise's relation setter takes None for a nullable relation
-        await milestone.save(update_fields=["completed_at", "completed_by_id", "updated_at"])
+        milestone.sequence += 1  # its calendar event shows the new state
+        await milestone.save(
+            update_fields=["completed_at", "completed_by_id", "sequence", "updated_at"]
+        )
         await notifications.milestone_completion_changed(work, project, milestone, actor, completed)
         # Completing drops what was waiting; reopening plans what is ahead again.
         await deadline_reminders.arm([milestone], project.time_zone)

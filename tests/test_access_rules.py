@@ -58,6 +58,10 @@ RULES: dict[str, tuple[Rule, set[str]]] = {
         lambda viewer: access.can_see_project(viewer, UNLOCKED),
         {"admin", "client", "freelancer"},
     ),
+    "see it in one's own calendar feed": (
+        lambda viewer: access.in_calendar_feed(viewer, UNLOCKED),
+        {"client", "freelancer"},
+    ),
     "create projects": (access.can_create_projects, {"admin", "client", "other client"}),
     "record the payment, unlock": (
         lambda viewer: access.can_administer_project(viewer, UNLOCKED),

@@ -27,6 +27,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "logOutEverywhere": {"anonymous": "UNAUTHENTICATED"} | dict.fromkeys(ACTORS[1:], "ok"),
     "updateNotificationSettings": {"anonymous": "UNAUTHENTICATED"}
     | dict.fromkeys(ACTORS[1:], "ok"),
+    "rotateCalendarFeed": {"anonymous": "UNAUTHENTICATED"} | dict.fromkeys(ACTORS[1:], "ok"),
     "createProject": {
         "anonymous": "UNAUTHENTICATED",
         "outsider": "FORBIDDEN",
@@ -108,6 +109,8 @@ async def _call(api: Api, name: str, team: Team, caller: Account | None) -> dict
         # The default zone: the shared accounts keep getting every e-mail at once.
         variables = {"input": {"timeZone": "UTC"}}
         return await api.post(_doc(name, "UpdateNotificationSettingsInput"), variables, token)
+    if name == "rotateCalendarFeed":
+        return await api.post("mutation { rotateCalendarFeed { errors { code } } }", None, token)
     if name == "createProject":
         fields = {
             "title": "Another project",
@@ -135,8 +138,9 @@ async def _call(api: Api, name: str, team: Team, caller: Account | None) -> dict
 MILESTONE_MUTATIONS = ("editMilestone", "setMilestoneCompleted", "deleteMilestone")
 # Non-null Boolean results; they change sessions, which the fingerprint does not cover.
 SESSION_MUTATIONS = ("logOut", "logOutEverywhere")
-# They change only the caller's own settings, which the fingerprint does not cover either.
-OWN_SETTINGS_MUTATIONS = ("updateNotificationSettings",)
+# Mutations whose changes (sessions, feed URLs, the caller's own settings) the fingerprint
+# does not cover.
+UNSEEN_CHANGES = (*SESSION_MUTATIONS, "rotateCalendarFeed", "updateNotificationSettings")
 
 
 async def _fingerprint(api: Api, team: Team) -> tuple[Any, ...]:
@@ -206,7 +210,7 @@ async def test_mutation_access(api: Api, people: Team, mutation: str, actor: str
     assert codes == [expected], body
     assert await _fingerprint(api, team) == before
 
-    if mutation in SESSION_MUTATIONS + OWN_SETTINGS_MUTATIONS:
+    if mutation in UNSEEN_CHANGES:
         return  # not in the fingerprint: the refusal above is the whole check
     # The control: the same call by a caller who may make it changes the fingerprint.
     allowed = getattr(team, next(a for a in ACTORS if EXPECTED[mutation][a] == "ok"))
