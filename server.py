@@ -35,9 +35,12 @@ from starlette.websockets import WebSocket
 from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
-from infra import events
+from infra import events, logs
 from infra.mail_worker import MailWorker, running_worker
+from infra.metrics_endpoint import serve_metrics
+from infra.probes import Readiness, StartupGate, live
 from infra.redis_hub import RedisHub
+from infra.request_context import RequestIds
 from infra.secrets import server_secret
 from infra.shutdown import GracefulServer
 from infra.token_lifetime import Lifetime
@@ -46,6 +49,8 @@ from models.db import UNAVAILABLE, migrate_database, open_database, tortoise_con
 from schema import ids
 from schema.body_limit import BodyLimit
 from schema.graphiql import ASSETS_DIR, ASSETS_PATH
+from schema.schema import schema
+from schema.tracing import tracing, tracing_available
 from schema.view import GraphQLApp
 from services import reminders, sessions, throttles
 from settings import SettingError, Settings
@@ -143,6 +148,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     # Built now, so that an unknown RATE_LIMITS name stops the server before it serves.
     counted = throttles.from_settings(settings)
+    if settings.tracing:
+        tracing_available()  # stops the server now when the extra is missing
+    readiness = Readiness(settings.redis_url)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -159,6 +167,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await stack.enter_async_context(sessions.running(lifetime))
             if settings.run_mail_worker:
                 await stack.enter_async_context(running_worker(mail_worker(settings)))
+            stack.enter_context(tracing(schema, settings.tracing))
+            stack.push_async_callback(readiness.close)
+            readiness.started = True
             yield
 
     health = DatabaseHealth()
@@ -174,12 +185,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", health.check),
+            Route("/livez", live),
+            Route("/readyz", readiness.ready),
+            *([Route("/metrics", serve_metrics)] if settings.metrics else []),
             Mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="graphiql"),
         ],
         lifespan=lifespan,
         exception_handlers=dict.fromkeys(UNAVAILABLE, cast(ExceptionHandler, health.refuse)),
-        # Inside Starlette's error handling, so that it sees the refusal, not a crash.
-        middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
+        middleware=[
+            # First: every line logged for the request carries its id.
+            Middleware(RequestIds),
+            Middleware(StartupGate, readiness=readiness),
+            # Inside Starlette's error handling, so that it sees the refusal, not a crash.
+            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+        ],
     )
 
 
@@ -227,6 +246,7 @@ def serve(settings: Settings, host: str, port: int) -> int:
         host=host,
         port=port,
         log_level="info",
+        log_config=logs.uvicorn_log_config(settings.log_format),
         # No permessage-deflate: chat events are small, and its state costs ~45 KiB per socket.
         ws_per_message_deflate=False,
         # uvicorn's own protocol, keeping less for each idle socket (infra/ws_protocol.py).
@@ -239,7 +259,8 @@ def serve(settings: Settings, host: str, port: int) -> int:
         timeout_graceful_shutdown=math.ceil(settings.request_timeout_seconds)
         + SHUTDOWN_MARGIN_SECONDS,
     )
-    GracefulServer(config).run()
+    logs.filter_access_log()  # again: uvicorn has just configured its loggers
+    GracefulServer(config, delay_seconds=settings.shutdown_delay_seconds).run()
     return 0
 
 
@@ -281,13 +302,13 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("--name", required=True)
     commands.add_parser("worker", help="run only the e-mail delivery worker")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         settings = Settings.from_env()
     except SettingError as e:
         # A misconfiguration is the operator's to fix: say which variable, not where in the code.
         print(f"error: {e}", file=sys.stderr)
         return 2
+    logs.configure(settings.log_format)
 
     if args.command == "create-admin":
         password = admin_password(args)

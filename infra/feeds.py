@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from infra import metrics
 from infra.token_lifetime import read_tokens
 from models import ChatMessage, Milestone, Project, User, hash_token
 
@@ -190,9 +191,14 @@ class ProjectFeed:
                 delivery.viewers.update(await _viewers(hashes))
                 audience |= late
             self.last_id = rows[-1].id
+            handed = 0
             for subscriber in audience:
-                if subscriber in self.subscribers and not subscriber.offer(delivery):
-                    self.subscribers.discard(subscriber)
+                if subscriber in self.subscribers:
+                    if subscriber.offer(delivery):
+                        handed += 1
+                    else:
+                        self.subscribers.discard(subscriber)
+            metrics.FANNED_OUT.inc(handed * len(rows))
             if len(rows) < BATCH_SIZE:
                 return
 

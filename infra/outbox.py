@@ -8,6 +8,7 @@ import uuid
 
 from tortoise.expressions import Q
 
+from infra import request_context
 from mailers.render import RenderedEmail
 from models import EmailStatus, OutboxEmail, User
 
@@ -26,6 +27,8 @@ async def enqueue(email: RenderedEmail, *, to: User, project_id: int | None) -> 
         html_body=email.html,
         project_id=project_id,
         next_attempt_at=dt.datetime.now(dt.UTC),
+        # So that the worker's lines about this e-mail name the request that caused it.
+        request_id=request_context.request_id.get(),
     )
 
 

@@ -34,6 +34,7 @@ from resolvers.mutations import (
 from schema.cost import QueryCostLimiter
 from schema.executor import ApiExecutor
 from schema.mutation import mutation
+from schema.observe import Observed
 from schema.permissions import CanCreateProjects, CanSeeUndeliveredEmails, IsAuthenticated
 from schema.types.common import Node
 from schema.types.email import OutboxEmailType
@@ -204,6 +205,8 @@ schema = MilestonesSchema(
     # Hides suggestions from variable coercion errors too; a memo per subscription event.
     execution_context_class=ApiExecutor,
     extensions=[
+        # First: counts and times the whole operation (schema/observe.py).
+        Observed,
         lambda: AddValidationRules(LIMIT_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         ParserCache,
