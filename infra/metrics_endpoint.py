@@ -12,7 +12,8 @@ import asyncio
 import datetime as dt
 import logging
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import REGISTRY
+from prometheus_client.exposition import choose_encoder
 from starlette.requests import Request
 from starlette.responses import Response
 from tortoise.functions import Count, Min
@@ -62,4 +63,6 @@ async def refresh() -> None:
 
 async def serve_metrics(request: Request) -> Response:
     await refresh()
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    # The format the scraper asks for (Prometheus text, or OpenMetrics).
+    encode, content_type = choose_encoder(request.headers.get("accept", ""))
+    return Response(encode(REGISTRY), headers={"Content-Type": content_type})

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from infra import metrics, request_context
@@ -79,10 +80,12 @@ class Observed(SchemaExtension):
 
     def _record(self, seconds: float) -> None:
         execution = self.execution_context
-        refused = execution.graphql_document is None or bool(execution.pre_execution_errors)
+        result = execution.result
+        # Not parsed, or refused by validation (or the cost limit): not run at all.
+        refused = execution.graphql_document is None or isinstance(result, PreExecutionError)
         if refused:
             name, kind, outcome = OTHER, "unknown", "invalid"
-            count_errors(execution.pre_execution_errors)
+            count_errors(result.errors if result is not None else None)
         else:
             try:
                 operation_type = execution.operation_type
@@ -90,8 +93,9 @@ class Observed(SchemaExtension):
                 operation_type = None
             kind = operation_type.value if operation_type else "unknown"
             name = operation_names.label(execution.operation_name)
-            errors = execution.result.errors if execution.result is not None else None
-            outcome = "error" if errors else "ok"
+            # No result: an exception ended it (strawberry answers with an error).
+            errors = result.errors if result is not None else None
+            outcome = "error" if errors or result is None else "ok"
             count_errors(errors)
             if actual := execution.operation_name:
                 request_context.operation_name.set(actual[:MAX_NAME_LENGTH])
