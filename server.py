@@ -169,7 +169,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await stack.enter_async_context(running_worker(mail_worker(settings)))
             stack.enter_context(tracing(schema, settings.tracing))
             stack.push_async_callback(readiness.close)
-            readiness.started = True
             yield
 
     health = DatabaseHealth()

@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 from tortoise import connections
 
-from infra.shutdown import shutdown_state
+from infra.shutdown import process_state
 from models import migrations
 
 logger = logging.getLogger("milestones.probes")
@@ -56,10 +56,9 @@ async def live(request: Request) -> JSONResponse:
 
 
 class Readiness:
-    """This app's start-up state and its /readyz answer."""
+    """The /readyz answer of one app."""
 
     def __init__(self, redis_url: str = "") -> None:
-        self.started = False
         self.redis_url = redis_url
         self._redis: aioredis.Redis | None = None
         self._ready: bool | None = None
@@ -94,9 +93,9 @@ class Readiness:
         return checks
 
     async def ready(self, request: Request) -> JSONResponse:
-        if shutdown_state.stopping:
+        if process_state.stopping:
             return self._answer("stopping", {})
-        if not self.started:
+        if process_state.starting:
             return self._answer("starting", {})
         try:
             async with asyncio.timeout(READY_TIMEOUT_SECONDS):
@@ -120,14 +119,14 @@ class Readiness:
 
 
 class StartupGate:
-    """ASGI middleware: until `readiness.started`, answers only the probes."""
+    """ASGI middleware: while the process is starting, answers only the probes."""
 
     def __init__(self, app: ASGIApp, readiness: Readiness) -> None:
         self.app = app
         self.readiness = readiness
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.readiness.started or scope["type"] == "lifespan":
+        if not process_state.starting or scope["type"] == "lifespan":
             await self.app(scope, receive, send)
             return
         if scope["type"] == "websocket":

@@ -17,7 +17,7 @@ On SIGTERM or SIGINT, `GracefulServer`, in this order:
 A second SIGINT skips the waiting in 3 and 4 (uvicorn's force exit); the exit is still 0.
 
 Before step 1, with SHUTDOWN_DELAY_SECONDS, the process keeps serving that long while
-/readyz answers 503 (`shutdown_state.stopping`), so that an orchestrator stops sending it
+/readyz answers 503 (`process_state.stopping`), so that an orchestrator stops sending it
 traffic before it stops accepting any (Kubernetes updates its endpoints some seconds after
 the signal). A second signal cuts the delay short.
 
@@ -97,13 +97,15 @@ class OpenConnections:
 open_connections = OpenConnections()
 
 
-class ShutdownState:
-    """Whether this process has been told to stop (a signal is for the whole process)."""
+class ProcessState:
+    """Whether this process listens before its start-up is done, or has been told to stop
+    (a signal is for the whole process)."""
 
+    starting = False
     stopping = False
 
 
-shutdown_state = ShutdownState()
+process_state = ProcessState()
 
 
 class _LifespanLater:
@@ -141,6 +143,7 @@ class GracefulServer(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         lifespan = self.lifespan
         self.lifespan = _LifespanLater(lifespan)  # type: ignore[assignment]  # duck-typed stand-in
+        process_state.starting = True
         try:
             await super().startup(sockets)  # listening from here on
         finally:
@@ -150,6 +153,7 @@ class GracefulServer(uvicorn.Server):
             for server in getattr(self, "servers", ()):
                 server.close()
             sys.exit(STARTUP_FAILURE)
+        process_state.starting = False
 
     async def on_tick(self, counter: int) -> bool:
         if self._stop_at is not None and time.monotonic() >= self._stop_at:
@@ -169,12 +173,12 @@ class GracefulServer(uvicorn.Server):
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         name = signal.Signals(sig).name
-        if not shutdown_state.stopping and self.delay_seconds > 0:
-            shutdown_state.stopping = True
+        if not process_state.stopping and self.delay_seconds > 0:
+            process_state.stopping = True
             self._stop_at = time.monotonic() + self.delay_seconds
             logger.info("received %s: not ready; shutting down in %g s", name, self.delay_seconds)
             return
-        shutdown_state.stopping = True
+        process_state.stopping = True
         if not self.should_exit:
             logger.info("received %s: shutting down", name)
         super().handle_exit(sig, frame)

@@ -14,6 +14,7 @@ made that exports over OTLP/HTTP as the standard OTEL_* variables say
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -80,7 +81,9 @@ def _ensure_tracer_provider() -> None:
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    provider = TracerProvider(resource=Resource.create({"service.name": SERVICE_NAME}))
+    # OTEL_SERVICE_NAME, when set, names the service; Resource.create reads it.
+    named = {} if os.environ.get("OTEL_SERVICE_NAME") else {"service.name": SERVICE_NAME}
+    provider = TracerProvider(resource=Resource.create(named))
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
     logger.info("tracing: spans exported over OTLP/HTTP")
