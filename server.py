@@ -11,31 +11,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import gc
 import getpass
-import logging
 import math
 import os
 import signal
 import sys
-import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import cast
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import HTTPConnection, Request
-from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ExceptionHandler
-from starlette.websockets import WebSocket
-from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
 from infra import events, logs
+from infra.health import DatabaseHealth
 from infra.mail_worker import MailWorker, running_worker
 from infra.metrics_endpoint import serve_metrics
 from infra.probes import Readiness, StartupGate, live
@@ -55,64 +49,9 @@ from schema.view import GraphQLApp
 from services import reminders, sessions, throttles
 from settings import SettingError, Settings
 
-logger = logging.getLogger("milestones")
-
-# /healthz answers within this whether or not the database does: a probe that hangs tells
-# a load balancer nothing, and a frozen database must read as unhealthy.
-HEALTH_TIMEOUT_SECONDS = 3.0
-# Requests refused for want of the database are logged at most this often, with their count.
-REFUSALS_LOG_SECONDS = 10.0
 # In-flight requests get their whole time budget (REQUEST_TIMEOUT_SECONDS) and this much more
 # to finish when the process is told to stop (infra/shutdown.py).
 SHUTDOWN_MARGIN_SECONDS = 5
-# What a request refused for want of the database gets: a GraphQL error a client can act on.
-TRY_LATER = "The service is temporarily unavailable; try again shortly."
-REFUSAL = {"errors": [{"message": TRY_LATER, "extensions": {"code": "SERVICE_UNAVAILABLE"}}]}
-
-
-class DatabaseHealth:
-    """What the process says, and logs, about its database while it is down and back: the
-    log says when the answer changes, not at each probe or refused request (under load, an
-    outage would otherwise write a line per request)."""
-
-    def __init__(self) -> None:
-        self.healthy: bool | None = None
-        self.refused = 0
-        self.reported_at = -REFUSALS_LOG_SECONDS
-
-    async def check(self, request: Request) -> JSONResponse:
-        """GET /healthz: 200 once the database answers, 503 within seconds while it does not."""
-        try:
-            async with asyncio.timeout(HEALTH_TIMEOUT_SECONDS):
-                await connections.get("default").execute_query("SELECT 1")
-        except Exception as error:  # any failure to reach the database means "not healthy"
-            if not isinstance(error, UNAVAILABLE):
-                logger.exception("health check failed")
-            elif self.healthy is not False:
-                logger.error("health check: database unreachable (%r)", error)
-            self.healthy = False
-            return JSONResponse({"status": "unavailable"}, status_code=503)
-        if self.healthy is False:
-            logger.info("health check: database reachable again")
-        self.healthy = True
-        return JSONResponse({"status": "ok"})
-
-    async def refuse(self, conn: HTTPConnection, error: Exception) -> Response | None:
-        """A request that found the database down outside its operation (reading its session):
-        503 with a GraphQL error, or its WebSocket closed with 1013 (try again later)."""
-        self.refused += 1
-        if time.monotonic() - self.reported_at >= REFUSALS_LOG_SECONDS:
-            logger.warning(
-                "database unavailable (%r): %d requests refused since the last such line",
-                error,
-                self.refused,
-            )
-            self.refused, self.reported_at = 0, time.monotonic()
-        if isinstance(conn, WebSocket):
-            with contextlib.suppress(Exception):  # the socket may be gone already
-                await conn.close(1013, "Database unavailable; reconnect shortly.")
-            return None
-        return JSONResponse(REFUSAL, status_code=503, headers={"Retry-After": "5"})
 
 
 # Allocations between young collections (CPython's default is 700).
