@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import gc
 import getpass
-import logging
 import math
 import os
 import signal
@@ -30,9 +29,13 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ExceptionHandler
 from tortoise.contrib.starlette import RegisterTortoise
 
-from infra import events, idempotency, links
+from infra import events, idempotency, links, logs
+from infra.health import DatabaseHealth
 from infra.mail_worker import MailWorker, running_worker
+from infra.metrics_endpoint import serve_metrics
+from infra.probes import Readiness, StartupGate, live
 from infra.redis_hub import RedisHub
+from infra.request_context import RequestIds
 from infra.secrets import server_secret
 from infra.shutdown import GracefulServer
 from infra.token_lifetime import Lifetime
@@ -43,15 +46,14 @@ from schema.app_page import app_routes
 from schema.body_limit import BodyLimit
 from schema.calendar_view import calendar_routes
 from schema.graphiql import ASSETS_DIR, ASSETS_PATH
-from schema.health import DatabaseHealth
 from schema.idempotency import IdempotentMutations
 from schema.persisted_queries import DocumentLru
+from schema.schema import schema
+from schema.tracing import tracing, tracing_available
 from schema.unsubscribe import unsubscribe
 from schema.view import GraphQLApp
 from services import batches, deadline_reminders, reminders, sessions, throttles
 from settings import SettingError, Settings
-
-logger = logging.getLogger("milestones")
 
 # In-flight requests get their whole time budget (REQUEST_TIMEOUT_SECONDS) and this much more
 # to finish when the process is told to stop (infra/shutdown.py).
@@ -99,6 +101,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     # Built now, so that an unknown RATE_LIMITS name stops the server before it serves.
     counted = throttles.from_settings(settings)
     deadline_reminders.configure(settings)
+    if settings.tracing:
+        tracing_available()  # stops the server now when the extra is missing
+    readiness = Readiness(settings.redis_url)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -116,6 +121,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await stack.enter_async_context(sessions.running(lifetime))
             if settings.run_mail_worker:
                 await stack.enter_async_context(running_worker(mail_worker(settings)))
+            stack.enter_context(tracing(schema, settings.tracing))
+            stack.push_async_callback(readiness.close)
             yield
 
     health = DatabaseHealth()
@@ -137,13 +144,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", health.check),
             Route("/unsubscribe/{token}", unsubscribe, methods=["GET", "POST"]),
             *calendar_routes(settings.trusted_proxies),
+            Route("/livez", live),
+            Route("/readyz", readiness.ready),
+            *([Route("/metrics", serve_metrics)] if settings.metrics else []),
             Mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="graphiql"),
             *app_routes(settings.app),
         ],
         lifespan=lifespan,
         exception_handlers=dict.fromkeys(UNAVAILABLE, cast(ExceptionHandler, health.refuse)),
-        # Inside Starlette's error handling, so that it sees the refusal, not a crash.
-        middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
+        middleware=[
+            # First: every line logged for the request carries its id.
+            Middleware(RequestIds),
+            Middleware(StartupGate, readiness=readiness),
+            # Inside Starlette's error handling, so that it sees the refusal, not a crash.
+            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+        ],
     )
     # Read by schema/public_url.py for the absolute links the API hands out.
     app.state.public_url = settings.public_url
@@ -195,6 +210,7 @@ def serve(settings: Settings, host: str, port: int) -> int:
         host=host,
         port=port,
         log_level="info",
+        log_config=logs.uvicorn_log_config(settings.log_format),
         # No permessage-deflate: chat events are small, and its state costs ~45 KiB per socket.
         ws_per_message_deflate=False,
         # uvicorn's own protocol, keeping less for each idle socket (infra/ws_protocol.py).
@@ -207,7 +223,8 @@ def serve(settings: Settings, host: str, port: int) -> int:
         timeout_graceful_shutdown=math.ceil(settings.request_timeout_seconds)
         + SHUTDOWN_MARGIN_SECONDS,
     )
-    GracefulServer(config).run()
+    logs.filter_access_log()  # again: uvicorn has just configured its loggers
+    GracefulServer(config, delay_seconds=settings.shutdown_delay_seconds).run()
     return 0
 
 
@@ -254,13 +271,13 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("--name", required=True)
     commands.add_parser("worker", help="run only the e-mail delivery worker")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         settings = Settings.from_env()
     except SettingError as e:
         # A misconfiguration is the operator's to fix: say which variable, not where in the code.
         print(f"error: {e}", file=sys.stderr)
         return 2
+    logs.configure(settings.log_format)
 
     if args.command == "create-admin":
         password = admin_password(args)

@@ -284,6 +284,16 @@ class Settings:
         default=60.0, metadata=env("MILESTONE_REMINDER_CHECK_SECONDS", seconds(zero=False))
     )
 
+    # Observability (docs/operations.md): how the process logs, whether GET /metrics is
+    # served (never by default: it tells outsiders about the traffic), OpenTelemetry spans.
+    log_format: str = field(default="text", metadata=env("LOG_FORMAT", one_of("text", "json")))
+    metrics: bool = field(default=False, metadata=env("METRICS", FLAG))
+    tracing: bool = field(default=False, metadata=env("TRACING", FLAG))
+    # After SIGTERM, keep serving this long with /readyz at 503 (infra/shutdown.py).
+    shutdown_delay_seconds: float = field(
+        default=0.0, metadata=env("SHUTDOWN_DELAY_SECONDS", seconds(zero=True))
+    )
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """The settings `environ` (the process environment by default) asks for.

@@ -10,6 +10,7 @@ from typing import Any
 
 from tortoise.expressions import Q
 
+from infra import request_context
 from mailers.render import RenderedEmail
 from models import EmailStatus, MilestoneEmailMode, OutboxEmail, PendingNotice, User
 
@@ -29,6 +30,8 @@ async def enqueue(email: RenderedEmail, *, to: User, project_id: int | None) -> 
         project_id=project_id,
         list_unsubscribe=email.unsubscribe_url,
         next_attempt_at=dt.datetime.now(dt.UTC),
+        # So that the worker's lines about this e-mail name the request that caused it.
+        request_id=request_context.request_id.get(),
     )
 
 

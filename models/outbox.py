@@ -41,6 +41,8 @@ class OutboxEmail(Model):
     locked_by = fields.CharField(max_length=64, null=True)
     last_error = fields.TextField(null=True)
     sent_at = fields.DatetimeField(null=True)
+    # The request that queued it (infra/request_context.py), for the worker's log lines.
+    request_id = fields.CharField(max_length=128, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

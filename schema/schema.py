@@ -37,6 +37,7 @@ from schema.cost import QueryCostLimiter
 from schema.error_codes import CodedParserCache, ValidationErrorCodes
 from schema.executor import ApiExecutor
 from schema.mutation import mutation
+from schema.observe import Observed
 from schema.permissions import CanCreateProjects, CanSeeUndeliveredEmails, IsAuthenticated
 from schema.types.common import Node
 from schema.types.email import OutboxEmailType
@@ -224,7 +225,9 @@ schema = MilestonesSchema(
     # Hides suggestions from variable coercion errors too; a memo per subscription event.
     execution_context_class=ApiExecutor,
     extensions=[
-        # First, so that it codes the errors of every validation check listed after it.
+        # Outermost: counts and times the whole operation (schema/observe.py).
+        Observed,
+        # Then, so that it codes the errors of every validation check listed after it.
         ValidationErrorCodes,
         lambda: AddValidationRules(LIMIT_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),

@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from infra import metrics
 from infra.rate_limit import RateLimits, Window
 from services.errors import RateLimited
 from settings import SettingError, Settings
@@ -182,6 +183,7 @@ class Throttles:
         if key is None:
             return
         if wait := await self.limits.acquire(key, self._windows(*budget.windows)):
+            metrics.RATE_LIMITED.labels(budget.name).inc()
             raise RateLimited(wait)
 
     async def refuse_if_spent(
@@ -204,8 +206,10 @@ class Throttles:
             await self.limits.wait(account, self._windows("log_in_account_failures")),
         ]
         if wait := max(waits):
+            metrics.RATE_LIMITED.labels("log_in_failures").inc()
             raise RateLimited(wait)
         if wait := await self.limits.acquire(f"attempt:{where}", self._windows("log_in_attempts")):
+            metrics.RATE_LIMITED.labels("log_in_attempts").inc()
             raise RateLimited(wait)
 
     async def log_in_failed(self, email: str, address: str) -> None:

@@ -1,5 +1,4 @@
-"""What the process says about its database: GET /healthz, and the answer to a request that
-found the database down before its operation began."""
+"""GET /healthz (the contract's check), and what requests that find the database down get."""
 
 from __future__ import annotations
 
