@@ -25,13 +25,14 @@ from argon2 import PasswordHasher
 Row = tuple[Any, ...]
 
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "users": ("id", "email", "name", "role", "password_hash", "created_at"),
+    "users": ("id", "email", "name", "role", "password_hash", "created_at", "milestone_emails",
+              "reminder_emails", "time_zone"),
     "access_token": ("id", "user_id", "token_hash", "created_at", "last_used_at"),
     "project": ("id", "title", "description", "client_id", "freelancer_id", "completion_date",
                 "initial_payment_required", "initial_payment_completed_at",
-                "milestones_unlocked_at", "milestone_reminder_queued_at", "created_at"),
+                "milestones_unlocked_at", "milestone_reminder_queued_at", "created_at", "time_zone"),
     "milestone": ("id", "project_id", "title", "description", "due_date", "completed_at",
-                  "completed_by_id", "created_at", "updated_at"),
+                  "completed_by_id", "created_at", "updated_at", "sequence"),
     "chat_message": ("id", "project_id", "kind", "body", "author_id", "actor_id",
                      "milestone_id", "changes", "created_at"),
 }  # fmt: skip
@@ -82,15 +83,17 @@ class Rows:
 
     def users(self) -> Iterator[Row]:
         s = self.shape
-        yield (ADMIN, "admin@example.com", "Admin", "ADMIN", self.password_hash, self._ago(400))
+        settings = ("IMMEDIATE", True, "UTC")  # every notification at once, the default
+        yield (ADMIN, "admin@example.com", "Admin", "ADMIN", self.password_hash, self._ago(400),
+               *settings)  # fmt: skip
         yield (BENCH_CLIENT, "bench.client@example.com", "Bench Client", "CLIENT",
-               self.password_hash, self._ago(400))  # fmt: skip
+               self.password_hash, self._ago(400), *settings)  # fmt: skip
         yield (BENCH_FREELANCER, "bench.freelancer@example.com", "Bench Freelancer",
-               "FREELANCER", self.password_hash, self._ago(400))  # fmt: skip
+               "FREELANCER", self.password_hash, self._ago(400), *settings)  # fmt: skip
         for n in range(4, s.users + 1):
             role = "CLIENT" if n % 2 == 0 else "FREELANCER"
             yield (n, f"user{n}@example.com", f"User {n}", role, self.password_hash,
-                   self._ago(300))  # fmt: skip
+                   self._ago(300), *settings)  # fmt: skip
 
     def tokens(self) -> Iterator[Row]:
         fresh = self._ago(0.01)
@@ -119,22 +122,22 @@ class Rows:
             unlocked = created + dt.timedelta(days=1)
             yield (pid, f"Project {pid}: churn model audit", "Audit the churn model.", client,
                    freelancer, (created + dt.timedelta(days=200)).date(), True, unlocked,
-                   unlocked, unlocked + dt.timedelta(days=2), created)  # fmt: skip
+                   unlocked, unlocked + dt.timedelta(days=2), created, "UTC")  # fmt: skip
 
     def milestones(self) -> Iterator[Row]:
         s, mid = self.shape, 0
-        for pid, _, _, _, freelancer, *_, created in self.projects():
+        for pid, _, _, _, freelancer, *_, created, _zone in self.projects():
             for n in range(s.milestones):
                 mid += 1
                 done = created + dt.timedelta(days=2 + n) if n < 5 else None
                 yield (mid, pid, f"Milestone {n + 1}", f"Deliverable {n + 1} of the audit.",
                        (created + dt.timedelta(days=10 + 9 * n)).date(), done,
                        freelancer if done else None, created + dt.timedelta(days=1, minutes=n),
-                       done or created + dt.timedelta(days=1, minutes=n))  # fmt: skip
+                       done or created + dt.timedelta(days=1, minutes=n), 0)  # fmt: skip
 
     def chat(self) -> Iterator[Row]:
         s, cid = self.shape, 0
-        for pid, _, _, client, freelancer, *_, created in self.projects():
+        for pid, _, _, client, freelancer, *_, created, _zone in self.projects():
             first_milestone = (pid - 1) * s.milestones + 1
             for n in range(s.messages):
                 cid += 1
