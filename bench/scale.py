@@ -15,7 +15,8 @@ sessions; bench/scale_seed.py). For each:
    DEBUG (MAIL_WORKER=0, so the log holds the requests' statements only) serves each
    request once; every statement it logged is EXPLAINed on the same database, and any full
    scan of a table is reported (tests/support_plans.py).
-3. Load: `python server.py` with its defaults plus DATABASE_URL, warmed up, then `wrk`
+3. Load: `python server.py` with its defaults plus DATABASE_URL (and MAIL_WORKER=0: the
+   seeded rows would give the worker a year's backlog of reminders to send), warmed up, then `wrk`
    for --seconds per request: requests/s, p50/p99, and the server's CPU per request from
    /proc/<pid>/stat (plus its PostgreSQL backends' CPU, when they run on this machine).
 
@@ -180,7 +181,11 @@ async def load(db: Database, seeded: Seeded, tmp: Path, args: argparse.Namespace
     runs: dict[str, scale_load.Run] = {}
     log = tmp / f"{db.name}-server.log"
     pg = (db.admin_dsn, db.name) if db.admin_url else None
-    with serve("server", ["server.py"], server_env(db, tmp), scale_load.free_port(), log) as server:
+    # The delivery worker runs elsewhere (`server.py worker` in a deployment): rows seeded
+    # straight into the tables have no reminders settled, and the worker would spend the
+    # run arming and sending a year's backlog of them, which no request costs.
+    env = server_env(db, tmp, MAIL_WORKER="0")
+    with serve("server", ["server.py"], env, scale_load.free_port(), log) as server:
         for name, payload in (await payloads_for(server.url, seeded.client_token)).items():
             script = scale_load.write_script(tmp / "wrk.lua", payload, seeded.client_token)
             runs[name] = await scale_load.measure(
