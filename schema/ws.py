@@ -40,6 +40,7 @@ from infra.open_sockets import open_sockets
 from infra.shutdown import open_connections
 from models import hash_token
 from schema.context import Context
+from schema.dataloaders import Loaders
 from schema.live import LiveSubscription
 from services import auth
 
@@ -51,6 +52,19 @@ SLOW_SUBSCRIBER_CLOSE_REASON = "Too slow reading chat events; reconnect to resum
 
 # Writes that had to wait, and closes of slow clients: kept so none is collected mid-run.
 _writing: set[asyncio.Task[None]] = set()
+
+
+def _remembering_nothing() -> Loaders:
+    """Loaders that cache nothing: one set for every idle connection's context, which no
+    operation reads (each gets its own when it arrives), and which could keep no rows if
+    one did."""
+    loaders = Loaders()
+    for name in Loaders.__slots__:
+        getattr(loaders, name).cache = False
+    return loaders
+
+
+IDLE_LOADERS = _remembering_nothing()
 
 # A socket whose session ended closes as one refused at connection time does.
 SESSION_ENDED_CLOSE_CODE = 4403
@@ -123,6 +137,8 @@ class SharedResultsWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 await self._end_session()
                 return
             self.context.viewer = viewer
+        # Rows read for this operation, not the connection's earlier ones (see hand_over).
+        self.context.loaders = Loaders()
         await super().handle_subscribe(message)
 
     def end_session(self) -> None:
