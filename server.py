@@ -1,113 +1,63 @@
 """The milestones API server: the ASGI app, and the command line that runs it.
 
-python server.py [--host H] [--port P]     serve (schema migrated on start)
+python server.py [serve] [--host H] [--port P]   serve (schema migrated on start)
 python server.py create-admin --email E --name N [--password-stdin]
                                             password from ADMIN_PASSWORD, else standard input
 python server.py create-admin --email E --password P --name N   (visible in ps: avoid)
 python server.py worker                     deliver e-mails only (no HTTP), until SIGINT/SIGTERM
+milestones-api ...                          the same, as the installed console script
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import gc
 import getpass
-import logging
 import math
 import os
 import signal
 import sys
-import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import cast
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import HTTPConnection, Request
-from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ExceptionHandler
-from starlette.websockets import WebSocket
-from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
-from infra import events
+from infra import events, idempotency, links, logs
+from infra.health import DatabaseHealth
 from infra.mail_worker import MailWorker, running_worker
+from infra.metrics_endpoint import serve_metrics
+from infra.probes import Readiness, StartupGate, live
 from infra.redis_hub import RedisHub
+from infra.request_context import RequestIds
 from infra.secrets import server_secret
 from infra.shutdown import GracefulServer
 from infra.token_lifetime import Lifetime
 from infra.ws_protocol import LeanWebSocketsProtocol
 from models.db import UNAVAILABLE, migrate_database, open_database, tortoise_config
 from schema import ids
+from schema.app_page import app_routes
 from schema.body_limit import BodyLimit
+from schema.calendar_view import calendar_routes
 from schema.graphiql import ASSETS_DIR, ASSETS_PATH
+from schema.idempotency import IdempotentMutations
+from schema.persisted_queries import DocumentLru
+from schema.schema import schema
+from schema.tracing import tracing, tracing_available
+from schema.unsubscribe import unsubscribe
 from schema.view import GraphQLApp
-from services import reminders, sessions, throttles
+from services import batches, deadline_reminders, reminders, sessions, throttles
 from settings import SettingError, Settings
 
-logger = logging.getLogger("milestones")
-
-# /healthz answers within this whether or not the database does: a probe that hangs tells
-# a load balancer nothing, and a frozen database must read as unhealthy.
-HEALTH_TIMEOUT_SECONDS = 3.0
-# Requests refused for want of the database are logged at most this often, with their count.
-REFUSALS_LOG_SECONDS = 10.0
 # In-flight requests get their whole time budget (REQUEST_TIMEOUT_SECONDS) and this much more
 # to finish when the process is told to stop (infra/shutdown.py).
 SHUTDOWN_MARGIN_SECONDS = 5
-# What a request refused for want of the database gets: a GraphQL error a client can act on.
-TRY_LATER = "The service is temporarily unavailable; try again shortly."
-REFUSAL = {"errors": [{"message": TRY_LATER, "extensions": {"code": "SERVICE_UNAVAILABLE"}}]}
-
-
-class DatabaseHealth:
-    """What the process says, and logs, about its database while it is down and back: the
-    log says when the answer changes, not at each probe or refused request (under load, an
-    outage would otherwise write a line per request)."""
-
-    def __init__(self) -> None:
-        self.healthy: bool | None = None
-        self.refused = 0
-        self.reported_at = -REFUSALS_LOG_SECONDS
-
-    async def check(self, request: Request) -> JSONResponse:
-        """GET /healthz: 200 once the database answers, 503 within seconds while it does not."""
-        try:
-            async with asyncio.timeout(HEALTH_TIMEOUT_SECONDS):
-                await connections.get("default").execute_query("SELECT 1")
-        except Exception as error:  # any failure to reach the database means "not healthy"
-            if not isinstance(error, UNAVAILABLE):
-                logger.exception("health check failed")
-            elif self.healthy is not False:
-                logger.error("health check: database unreachable (%r)", error)
-            self.healthy = False
-            return JSONResponse({"status": "unavailable"}, status_code=503)
-        if self.healthy is False:
-            logger.info("health check: database reachable again")
-        self.healthy = True
-        return JSONResponse({"status": "ok"})
-
-    async def refuse(self, conn: HTTPConnection, error: Exception) -> Response | None:
-        """A request that found the database down outside its operation (reading its session):
-        503 with a GraphQL error, or its WebSocket closed with 1013 (try again later)."""
-        self.refused += 1
-        if time.monotonic() - self.reported_at >= REFUSALS_LOG_SECONDS:
-            logger.warning(
-                "database unavailable (%r): %d requests refused since the last such line",
-                error,
-                self.refused,
-            )
-            self.refused, self.reported_at = 0, time.monotonic()
-        if isinstance(conn, WebSocket):
-            with contextlib.suppress(Exception):  # the socket may be gone already
-                await conn.close(1013, "Database unavailable; reconnect shortly.")
-            return None
-        return JSONResponse(REFUSAL, status_code=503, headers={"Retry-After": "5"})
 
 
 # Allocations between young collections (CPython's default is 700).
@@ -135,14 +85,25 @@ def event_hub(settings: Settings) -> events.EventHub:
 
 
 def mail_worker(settings: Settings) -> MailWorker:
-    """The e-mail delivery worker, which also queues the reminders that fall due."""
-    return MailWorker(settings, chores=[reminders.chore(settings)])
+    """The e-mail delivery worker; its chores queue the reminders, batches and digests that
+    fall due, and purge expired idempotency keys."""
+    chores = [
+        reminders.chore(settings),
+        deadline_reminders.chore(settings),
+        batches.chore(settings),
+        idempotency.chore(),
+    ]
+    return MailWorker(settings, chores=chores)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     # Built now, so that an unknown RATE_LIMITS name stops the server before it serves.
     counted = throttles.from_settings(settings)
+    deadline_reminders.configure(settings)
+    if settings.tracing:
+        tracing_available()  # stops the server now when the extra is missing
+    readiness = Readiness(settings.redis_url)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -152,6 +113,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 RegisterTortoise(app, config=tortoise_config(settings.database_url))
             )
             ids.use_key(settings.id_secret.encode() or await server_secret("global-ids"))
+            await links.start(settings.public_url)
             tune_garbage_collector()
             await stack.enter_async_context(events.running_hub(event_hub(settings)))
             await stack.enter_async_context(throttles.running(counted))
@@ -159,6 +121,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await stack.enter_async_context(sessions.running(lifetime))
             if settings.run_mail_worker:
                 await stack.enter_async_context(running_worker(mail_worker(settings)))
+            stack.enter_context(tracing(schema, settings.tracing))
+            stack.push_async_callback(readiness.close)
             yield
 
     health = DatabaseHealth()
@@ -168,19 +132,37 @@ def create_app(settings: Settings | None = None) -> Starlette:
         trusted_proxies=settings.trusted_proxies,
         introspection=settings.introspection,
         request_timeout_seconds=settings.request_timeout_seconds,
+        persisted_queries=DocumentLru(
+            settings.persisted_queries_max_entries, settings.persisted_queries_max_bytes
+        ),
     )
-    return Starlette(
+    endpoint = IdempotentMutations(graphql, request_seconds=settings.request_timeout_seconds)
+    app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", endpoint, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", health.check),
+            Route("/unsubscribe/{token}", unsubscribe, methods=["GET", "POST"]),
+            *calendar_routes(settings.trusted_proxies),
+            Route("/livez", live),
+            Route("/readyz", readiness.ready),
+            *([Route("/metrics", serve_metrics)] if settings.metrics else []),
             Mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="graphiql"),
+            *app_routes(settings.app),
         ],
         lifespan=lifespan,
         exception_handlers=dict.fromkeys(UNAVAILABLE, cast(ExceptionHandler, health.refuse)),
-        # Inside Starlette's error handling, so that it sees the refusal, not a crash.
-        middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
+        middleware=[
+            # First: every line logged for the request carries its id.
+            Middleware(RequestIds),
+            Middleware(StartupGate, readiness=readiness),
+            # Inside Starlette's error handling, so that it sees the refusal, not a crash.
+            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+        ],
     )
+    # Read by schema/public_url.py for the absolute links the API hands out.
+    app.state.public_url = settings.public_url
+    return app
 
 
 async def create_admin(settings: Settings, email: str, password: str, name: str) -> int:
@@ -214,6 +196,7 @@ async def run_worker(settings: Settings) -> int:
         # Before the migration: a signal during it still ends in a clean stop, not a kill.
         loop.add_signal_handler(signum, worker.stop)
     async with open_database(settings.database_url):
+        await links.start(settings.public_url)
         await worker.run()
     return 0
 
@@ -227,6 +210,7 @@ def serve(settings: Settings, host: str, port: int) -> int:
         host=host,
         port=port,
         log_level="info",
+        log_config=logs.uvicorn_log_config(settings.log_format),
         # No permessage-deflate: chat events are small, and its state costs ~45 KiB per socket.
         ws_per_message_deflate=False,
         # uvicorn's own protocol, keeping less for each idle socket (infra/ws_protocol.py).
@@ -239,7 +223,8 @@ def serve(settings: Settings, host: str, port: int) -> int:
         timeout_graceful_shutdown=math.ceil(settings.request_timeout_seconds)
         + SHUTDOWN_MARGIN_SECONDS,
     )
-    GracefulServer(config).run()
+    logs.filter_access_log()  # again: uvicorn has just configured its loggers
+    GracefulServer(config, delay_seconds=settings.shutdown_delay_seconds).run()
     return 0
 
 
@@ -265,10 +250,15 @@ def admin_password(args: argparse.Namespace) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="server.py", description="The milestones API server.")
+    # No fixed prog: help names the command as it was run (server.py or milestones-api).
+    parser = argparse.ArgumentParser(description="The milestones API server.")
     parser.add_argument("--host", default="127.0.0.1", help="address to serve on")
     parser.add_argument("--port", type=int, default=8000, help="port to serve on")
     commands = parser.add_subparsers(dest="command")
+    serve_command = commands.add_parser("serve", help="serve HTTP and WebSocket (the default)")
+    for flag, kind in (("--host", str), ("--port", int)):
+        # SUPPRESS: unset here, they leave the values given before `serve` (or the defaults).
+        serve_command.add_argument(flag, type=kind, default=argparse.SUPPRESS)
     admin = commands.add_parser("create-admin", help="create an admin account and exit")
     admin.add_argument("--email", required=True)
     secret = admin.add_mutually_exclusive_group()
@@ -281,13 +271,13 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("--name", required=True)
     commands.add_parser("worker", help="run only the e-mail delivery worker")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         settings = Settings.from_env()
     except SettingError as e:
         # A misconfiguration is the operator's to fix: say which variable, not where in the code.
         print(f"error: {e}", file=sys.stderr)
         return 2
+    logs.configure(settings.log_format)
 
     if args.command == "create-admin":
         password = admin_password(args)

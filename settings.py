@@ -10,6 +10,7 @@ later as a worker that never retries or a port that cannot be opened.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import ipaddress
 import math
 import os
@@ -17,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
+from urllib.parse import urlsplit
 
 T = TypeVar("T")
 
@@ -141,6 +143,33 @@ def _rates(text: str) -> tuple[tuple[str, int, int], ...]:
     return tuple(rates)
 
 
+def _day_counts(text: str) -> tuple[int, ...]:
+    counts = sorted({int(item) for item in _names(text)}, reverse=True)
+    if not counts or counts[-1] < 0 or counts[0] > 365:
+        raise ValueError(text)
+    return tuple(counts)
+
+
+DAY_COUNTS = Kind("a comma-separated list of whole numbers of days from 0 to 365", _day_counts)
+
+
+def _public_url(text: str) -> str:
+    # A base for links in e-mails: scheme and host, maybe a path; no query or fragment to
+    # which a link's own path could not be appended.
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(text)
+    return text.rstrip("/")
+
+
+def _time_of_day(text: str) -> dt.time:
+    if len(text) not in (5, 8):  # HH:MM or HH:MM:SS, as the default is written
+        raise ValueError(text)
+    return dt.time.fromisoformat(text)
+
+
+PUBLIC_URL = Kind("an http(s) URL such as https://api.example.com", _public_url)
+TIME_OF_DAY = Kind("a time of day as HH:MM (or HH:MM:SS), e.g. 08:00", _time_of_day)
 NETWORKS = Kind("a comma-separated list of IP addresses or networks (10.0.0.0/8)", _networks)
 RATES = Kind("a comma-separated list of NAME=COUNT/SECONDS (whole numbers above 0)", _rates)
 
@@ -171,7 +200,20 @@ class Settings:
     milestone_reminder_delay_seconds: float = field(
         default=172800.0, metadata=env("MILESTONE_REMINDER_DELAY_SECONDS", seconds(zero=True))
     )
+    # Due-soon e-mails this many days before a due date; overdue ones repeat every so many
+    # days; both at this hour in the project's time zone (services/deadline_reminders.py).
+    milestone_due_soon_days: tuple[int, ...] = field(
+        default=(3, 1), metadata=env("MILESTONE_DUE_SOON_DAYS", DAY_COUNTS)
+    )
+    milestone_overdue_repeat_days: int = field(
+        default=7, metadata=env("MILESTONE_OVERDUE_REPEAT_DAYS", whole(1, 365))
+    )
+    reminder_hour: int = field(default=9, metadata=env("REMINDER_HOUR", whole(0, 23)))
+    # Tests only: a file holding seconds added to the clock of due dates (infra/clock.py).
+    clock_offset_file: str = field(default="", metadata=env("CLOCK_OFFSET_FILE"))
     graphiql: bool = field(default=True, metadata=env("GRAPHIQL", FLAG))
+    # The reference collaboration page at GET / (schema/app_page.py).
+    app: bool = field(default=True, metadata=env("APP", FLAG))
     # auto: on while GraphiQL is served, else for signed-in callers only (schema/visibility.py).
     introspection: str = field(default="auto", metadata=env("INTROSPECTION", INTROSPECTION))
     # Larger request bodies get 413 before they are read (schema/body_limit.py).
@@ -181,6 +223,13 @@ class Settings:
         default=10.0, metadata=env("REQUEST_TIMEOUT_SECONDS", seconds(zero=False))
     )
     allowed_origins: tuple[str, ...] = field(default=(), metadata=env("ALLOWED_ORIGINS", NAMES))
+    # The documents automatic persisted queries keep per process (schema/persisted_queries.py).
+    persisted_queries_max_entries: int = field(
+        default=1000, metadata=env("PERSISTED_QUERIES_MAX_ENTRIES", whole(0))
+    )
+    persisted_queries_max_bytes: int = field(
+        default=4 * 1024 * 1024, metadata=env("PERSISTED_QUERIES_MAX_BYTES", whole(0))
+    )
     # A session token expires after this many days unused, and this many after it was
     # issued whatever its use (infra/token_lifetime.py). At most ten years: always expires.
     token_idle_days: float = field(default=30.0, metadata=env("TOKEN_IDLE_DAYS", days(3650)))
@@ -192,6 +241,22 @@ class Settings:
     # Named rate-limit windows resized by the operator (services/throttles.py lists them).
     rate_limits: tuple[tuple[str, int, int], ...] = field(
         default=(), metadata=env("RATE_LIMITS", RATES)
+    )
+    # The server's base URL as users reach it, for links in e-mails and calendar feed URLs;
+    # unset: e-mails carry no links, no unsubscribe link or List-Unsubscribe header rather
+    # than a wrong one, and feed URLs are relative (the operations contract).
+    public_url: str = field(default="", metadata=env("PUBLIC_URL", PUBLIC_URL))
+    # Batched milestone e-mails (services/batches.py): sent once no change came for the
+    # quiet time, or this long after the batch's first change, whichever is first.
+    mail_batch_quiet_seconds: float = field(
+        default=180.0, metadata=env("MAIL_BATCH_QUIET_SECONDS", seconds(zero=True))
+    )
+    mail_batch_max_seconds: float = field(
+        default=600.0, metadata=env("MAIL_BATCH_MAX_SECONDS", seconds(zero=True))
+    )
+    # The local time (each user's time zone) at which daily digests go out.
+    daily_digest_time: dt.time = field(
+        default=dt.time(8, 0), metadata=env("DAILY_DIGEST_TIME", TIME_OF_DAY)
     )
     run_mail_worker: bool = field(default=True, metadata=env("MAIL_WORKER", FLAG))
     # Delivery worker tuning (docs/mail.md); tests shrink these to run fast.
@@ -217,6 +282,16 @@ class Settings:
     # looks more often when the reminder delay is short (services/reminders.py).
     milestone_reminder_check_seconds: float = field(
         default=60.0, metadata=env("MILESTONE_REMINDER_CHECK_SECONDS", seconds(zero=False))
+    )
+
+    # Observability (docs/operations.md): how the process logs, whether GET /metrics is
+    # served (never by default: it tells outsiders about the traffic), OpenTelemetry spans.
+    log_format: str = field(default="text", metadata=env("LOG_FORMAT", one_of("text", "json")))
+    metrics: bool = field(default=False, metadata=env("METRICS", FLAG))
+    tracing: bool = field(default=False, metadata=env("TRACING", FLAG))
+    # After SIGTERM, keep serving this long with /readyz at 503 (infra/shutdown.py).
+    shutdown_delay_seconds: float = field(
+        default=0.0, metadata=env("SHUTDOWN_DELAY_SECONDS", seconds(zero=True))
     )
 
     @classmethod

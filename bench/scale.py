@@ -42,8 +42,8 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import scale_load
-from bench.read_path import serve
 from bench.scale_seed import Seeded, Shape, seed_postgres, seed_sqlite
+from bench.servers import serve
 from models.db import migrate_database
 from tests.support_plans import parse_message, plan_defects, postgres_plan, sqlite_plan
 

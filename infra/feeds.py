@@ -21,8 +21,8 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from infra import metrics, token_lifetime
 from infra.deliveries import ENDED, Delivery, Ended, Member, Subscriber
-from infra.token_lifetime import read_tokens
 from models import ChatMessage, Milestone, Project, User, hash_token
 
 __all__ = ["ENDED", "Delivery", "Ended", "LocalFeeds", "Member", "ProjectFeed", "Subscriber"]
@@ -113,6 +113,7 @@ class ProjectFeed:
             for subscriber in audience:
                 if subscriber in self.subscribers and not subscriber.offer(delivery):
                     self.subscribers.discard(subscriber)
+            metrics.FANNED_OUT.inc(len(rows) * len(audience & self.subscribers))  # the takers
             if len(rows) < BATCH_SIZE:
                 return
 
@@ -136,7 +137,7 @@ class ProjectFeed:
 async def _viewers(hashes: Iterable[str]) -> dict[str, User]:
     """Re-validate every subscriber's token in one query per chunk: logOut and expiry stop
     delivery. Reading is not using: a delivery does not keep an idle token alive."""
-    live, _ = await read_tokens(hashes, with_user=True)
+    live, _ = await token_lifetime.read_tokens(hashes, with_user=True)
     return {token_hash: row.user for token_hash, row in live.items()}
 
 

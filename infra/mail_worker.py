@@ -32,6 +32,7 @@ import math
 import os
 import random
 import socket
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -39,6 +40,7 @@ from dataclasses import dataclass
 
 from tortoise.expressions import Q
 
+from infra import metrics, request_context
 from infra.mail_lease import Lease, LeaseLost
 from infra.outage_log import OutageLog
 from mailers.transport import DeliveryError, Transport, build_message, make_transport
@@ -157,14 +159,17 @@ class MailWorker:
             await OutboxEmail.filter(_due())
             .order_by("next_attempt_at", "id")
             .limit(self.settings.mail_batch_size)
-            .values_list("id", "locked_by")
+            .values_list("id", "locked_by", "request_id")
         )
         loop = asyncio.get_running_loop()
-        for email_id, held_by in rows:
+        for email_id, held_by, request_id in rows:
             # A chore that is due (a reminder) must not wait for a batch to a slow server.
             if self._stopping.is_set() or loop.time() >= min(self._next_runs, default=math.inf):
                 break
-            if await self.deliver_one(int(email_id), held_by) == "unavailable":
+            # What is logged about the e-mail names the request that queued it.
+            with request_context.acting_for(request_id):
+                outcome = await self.deliver_one(int(email_id), held_by)
+            if outcome == "unavailable":
                 break  # the server is down: the others wait for the next pass
         return len(rows)
 
@@ -194,6 +199,7 @@ class MailWorker:
         except ValueError as e:
             # The stored e-mail itself is malformed (e.g. its address): no retry can help.
             return await self._failed(email, DeliveryError(f"cannot build the message: {e}"), True)
+        started = time.perf_counter()
         try:
             await lease.hold_while(self.transport.deliver(email, message))
         except asyncio.CancelledError:
@@ -207,8 +213,10 @@ class MailWorker:
         except DeliveryError as e:
             error = e
         else:
+            metrics.EMAIL_SEND_SECONDS.labels("sent").observe(time.perf_counter() - started)
             await self._sent(email)
             return "sent"
+        metrics.EMAIL_SEND_SECONDS.labels("failed").observe(time.perf_counter() - started)
         give_up = error.permanent and email.attempts >= s.mail_max_rejected_attempts
         return await self._failed(email, error, give_up)
 
@@ -242,10 +250,7 @@ class MailWorker:
                 await asyncio.sleep(0.2 * 2**attempt)
         logger.info(
             "e-mail %s (%s to %s) sent by %s",
-            email.id,
-            email.kind,
-            email.to_address,
-            self.worker_id,
+            *(email.id, email.kind, email.to_address, self.worker_id),
         )
         if not recorded:
             # It finished just as the lease was lost: the new holder sends it again, with the
@@ -258,11 +263,7 @@ class MailWorker:
         if give_up:
             logger.error(
                 "e-mail %s (%s to %s) FAILED after %d attempts: %s",
-                email.id,
-                email.kind,
-                email.to_address,
-                email.attempts,
-                error,
+                *(email.id, email.kind, email.to_address, email.attempts, error),
             )
             changes: dict[str, object] = {"status": EmailStatus.FAILED}
         else:
@@ -271,12 +272,7 @@ class MailWorker:
             )
             logger.warning(
                 "e-mail %s (%s to %s) attempt %d failed, retrying in %.1f s: %s",
-                email.id,
-                email.kind,
-                email.to_address,
-                email.attempts,
-                delay,
-                error,
+                *(email.id, email.kind, email.to_address, email.attempts, delay, error),
             )
             changes = {"next_attempt_at": _now() + dt.timedelta(seconds=delay)}
         await OutboxEmail.filter(id=email.id, locked_by=self.worker_id).update(

@@ -1,15 +1,18 @@
-"""The e-mail outbox: queueing rendered e-mails inside the caller's transaction, and
-listing those whose delivery is in trouble."""
+"""The e-mail outbox: queueing rendered e-mails inside the caller's transaction, holding
+changes for a later batched e-mail the same way, and listing e-mails whose delivery is in
+trouble."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from tortoise.expressions import Q
 
+from infra import request_context
 from mailers.render import RenderedEmail
-from models import EmailStatus, OutboxEmail, User
+from models import EmailStatus, MilestoneEmailMode, OutboxEmail, PendingNotice, User
 
 MESSAGE_ID_DOMAIN = "milestones.invalid"
 
@@ -25,7 +28,36 @@ async def enqueue(email: RenderedEmail, *, to: User, project_id: int | None) -> 
         text_body=email.text,
         html_body=email.html,
         project_id=project_id,
+        list_unsubscribe=email.unsubscribe_url,
         next_attempt_at=dt.datetime.now(dt.UTC),
+        # So that the worker's lines about this e-mail name the request that caused it.
+        request_id=request_context.request_id.get(),
+    )
+
+
+async def hold(
+    *,
+    to: User,
+    mode: MilestoneEmailMode,
+    project_id: int,
+    milestone_id: int,
+    actor_name: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> PendingNotice:
+    """Keep one change for `to`'s next batched (`mode` BATCHED) or daily (DAILY) e-mail.
+
+    Like `enqueue`, inside the change's transaction: the notice exists exactly when the
+    change does, and survives restarts until the worker turns it into an e-mail.
+    """
+    return await PendingNotice.create(
+        recipient=to,
+        mode=mode,
+        project_id=project_id,
+        milestone_id=milestone_id,
+        actor_name=actor_name[:120],
+        before=before,
+        after=after,
     )
 
 

@@ -4,10 +4,15 @@ DATABASE_URL and REDIS_URL carry passwords (`postgres://user:password@host/db`,
 `redis://:password@host`, or `?password=` in the query). Whatever logs such a URL logs
 `redact_url(url)`, which keeps what an operator needs to recognise the service (scheme,
 host, port, path) and replaces the user information and secret-looking query values.
+
+Request paths may carry a secret too: a calendar feed's token. `redact_access_log()`
+installs a filter that rewrites them in every line of uvicorn's access log.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 HIDDEN = "***"
@@ -45,3 +50,34 @@ def redact_url(url: str) -> str:
         + (f"?{query}" if query else "")
         + (f"#{parts.fragment}" if parts.fragment else "")
     )
+
+
+# A path segment after `calendar/` is a calendar feed's secret token (schema/calendar_view.py).
+_SECRET_PATH = re.compile(r"(calendar/)[^/?#\s\"]+")
+
+
+def redact_path(path: str) -> str:
+    """`path` with every calendar feed token replaced by ***."""
+    return _SECRET_PATH.sub(rf"\g<1>{HIDDEN}", path)
+
+
+class SecretPathFilter(logging.Filter):
+    """Rewrites the request paths a log record carries (uvicorn's access log prints each
+    request's path) so that no feed token reaches the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                redact_path(arg) if isinstance(arg, str) else arg for arg in record.args
+            )
+        if isinstance(record.msg, str):
+            record.msg = redact_path(record.msg)
+        return True
+
+
+SECRET_PATHS = SecretPathFilter()
+
+
+def redact_access_log(logger_name: str = "uvicorn.access") -> None:
+    """Install `SECRET_PATHS` on the access log (once, however often it is called)."""
+    logging.getLogger(logger_name).addFilter(SECRET_PATHS)

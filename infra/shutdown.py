@@ -15,6 +15,15 @@ On SIGTERM or SIGINT, `GracefulServer`, in this order:
    supervisors count as a crash.
 
 A second SIGINT skips the waiting in 3 and 4 (uvicorn's force exit); the exit is still 0.
+
+Before step 1, with SHUTDOWN_DELAY_SECONDS, the process keeps serving that long while
+/readyz answers 503 (`process_state.stopping`), so that an orchestrator stops sending it
+traffic before it stops accepting any (Kubernetes updates its endpoints some seconds after
+the signal). A second signal cuts the delay short.
+
+At start, the server listens before the application's start-up (migrations, services) is
+done, so that /livez answers, and /readyz says "starting", however long a migration takes
+(infra/probes.py answers for the application meanwhile).
 """
 
 from __future__ import annotations
@@ -24,12 +33,15 @@ import contextlib
 import logging
 import signal
 import socket
+import sys
+import time
 import weakref
 from collections.abc import Iterator
 from types import FrameType
-from typing import Protocol
+from typing import Any, Protocol
 
 import uvicorn
+from uvicorn.server import STARTUP_FAILURE
 
 logger = logging.getLogger("milestones.shutdown")
 
@@ -85,6 +97,32 @@ class OpenConnections:
 open_connections = OpenConnections()
 
 
+class ProcessState:
+    """Whether this process listens before its start-up is done, or has been told to stop
+    (a signal is for the whole process)."""
+
+    starting = False
+    stopping = False
+
+
+process_state = ProcessState()
+
+
+class _LifespanLater:
+    """Stands in for uvicorn's lifespan while the server starts listening: the real one's
+    start-up runs after (`GracefulServer.startup`)."""
+
+    def __init__(self, lifespan: Any) -> None:
+        self.state = lifespan.state
+        self.should_exit = False
+
+    async def startup(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+
 class GracefulServer(uvicorn.Server):
     """uvicorn's server, stopping as the module docstring describes."""
 
@@ -94,10 +132,33 @@ class GracefulServer(uvicorn.Server):
         *,
         connections: OpenConnections = open_connections,
         close_within: float = CLOSE_WEBSOCKETS_WITHIN,
+        delay_seconds: float = 0.0,
     ) -> None:
         super().__init__(config)
         self.connections = connections
         self.close_within = close_within
+        self.delay_seconds = delay_seconds
+        self._stop_at: float | None = None
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        lifespan = self.lifespan
+        self.lifespan = _LifespanLater(lifespan)  # type: ignore[assignment]  # duck-typed stand-in
+        process_state.starting = True
+        try:
+            await super().startup(sockets)  # listening from here on
+        finally:
+            self.lifespan = lifespan
+        await lifespan.startup()
+        if lifespan.should_exit:  # start-up failed, and said why: exit as uvicorn would
+            for server in getattr(self, "servers", ()):
+                server.close()
+            sys.exit(STARTUP_FAILURE)
+        process_state.starting = False
+
+    async def on_tick(self, counter: int) -> bool:
+        if self._stop_at is not None and time.monotonic() >= self._stop_at:
+            self.should_exit = True
+        return await super().on_tick(counter)
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -111,8 +172,15 @@ class GracefulServer(uvicorn.Server):
                 signal.signal(signum, handler)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        name = signal.Signals(sig).name
+        if not process_state.stopping and self.delay_seconds > 0:
+            process_state.stopping = True
+            self._stop_at = time.monotonic() + self.delay_seconds
+            logger.info("received %s: not ready; shutting down in %g s", name, self.delay_seconds)
+            return
+        process_state.stopping = True
         if not self.should_exit:
-            logger.info("received %s: shutting down", signal.Signals(sig).name)
+            logger.info("received %s: shutting down", name)
         super().handle_exit(sig, frame)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:

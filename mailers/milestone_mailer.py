@@ -35,12 +35,14 @@ def milestone_reminder(
     project_title: str,
     unlocked_on: dt.date,
     completion_date: dt.date,
+    unsubscribe_url: str | None = None,
 ) -> RenderedEmail:
     """To the freelancer: milestones were unlocked a while ago and none has been added."""
     return render(
         "milestone_reminder",
         f"Reminder: add the milestones of “{project_title}”",
         "milestone_reminder",
+        unsubscribe_url=unsubscribe_url,
         recipient_name=recipient_name,
         project_title=project_title,
         unlocked_on=unlocked_on,
@@ -57,6 +59,10 @@ class MilestoneNews:
     project_title: str
     milestone_title: str
     due_date: dt.date
+    # The project's IANA time zone, named beside the due date (None: the date alone).
+    time_zone: str | None = None
+    # Where the recipient turns these e-mails off with one click (None: no link).
+    unsubscribe_url: str | None = None
 
 
 def _milestone_event(
@@ -67,12 +73,14 @@ def _milestone_event(
         f"milestone_{verb}",
         f"Milestone {verb}: “{news.milestone_title}”",
         template,
+        unsubscribe_url=news.unsubscribe_url,
         verb=verb,
         recipient_name=news.recipient_name,
         actor_name=news.actor_name,
         project_title=news.project_title,
         milestone_title=news.milestone_title,
         due_date=news.due_date,
+        time_zone=news.time_zone,
         **values,
     )
 
@@ -100,3 +108,54 @@ def milestone_completed(news: MilestoneNews) -> RenderedEmail:
 def milestone_reopened(news: MilestoneNews) -> RenderedEmail:
     """A completed milestone was reopened."""
     return _milestone_event(news, "reopened")
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """What a reminder tells about one milestone's due date."""
+
+    recipient_name: str
+    project_title: str
+    milestone_title: str
+    due_date: dt.date
+    time_zone: str
+    # Where the client app is, when PUBLIC_URL is set; empty: no link.
+    link: str = ""
+    # Where the recipient turns reminders off with one click (None: no link).
+    unsubscribe_url: str | None = None
+
+
+def milestone_due_soon(deadline: Deadline, *, days: int) -> RenderedEmail:
+    """To the freelancer: an open milestone is due in `days` days (0: today)."""
+    when = {0: "today", 1: "tomorrow"}.get(days, f"in {days} days")
+    return render(
+        "milestone_due_soon",
+        f"Due {when}: “{deadline.milestone_title}”",
+        "milestone_due_soon",
+        unsubscribe_url=deadline.unsubscribe_url,
+        when=when,
+        **_deadline_values(deadline),
+    )
+
+
+def milestone_overdue(deadline: Deadline, *, days_late: int) -> RenderedEmail:
+    """To the freelancer and the client: an open milestone's due day has ended."""
+    return render(
+        "milestone_overdue",
+        f"Overdue: “{deadline.milestone_title}”",
+        "milestone_overdue",
+        unsubscribe_url=deadline.unsubscribe_url,
+        days_late=days_late,
+        **_deadline_values(deadline),
+    )
+
+
+def _deadline_values(deadline: Deadline) -> dict[str, object]:
+    return {
+        "recipient_name": deadline.recipient_name,
+        "project_title": deadline.project_title,
+        "milestone_title": deadline.milestone_title,
+        "due_date": deadline.due_date,
+        "time_zone": deadline.time_zone,
+        "link": deadline.link,
+    }

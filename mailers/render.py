@@ -28,6 +28,8 @@ class RenderedEmail:
     subject: str
     text: str
     html: str
+    # The one-click unsubscribe link the e-mail shows and names in List-Unsubscribe.
+    unsubscribe_url: str | None = None
 
 
 @pass_eval_context
@@ -60,8 +62,19 @@ _environment = Environment(
 )
 
 
-def render(kind: str, subject: str, template: str, **values: object) -> RenderedEmail:
-    """Render `template`.txt and `template`.html with `values` and `subject`."""
-    text = _environment.get_template(f"{template}.txt").render(subject=subject, **values)
-    markup = _environment.get_template(f"{template}.html").render(subject=subject, **values)
-    return RenderedEmail(kind=kind, subject=subject, text=text, html=markup)
+def render(
+    kind: str,
+    subject: str,
+    template: str,
+    *,
+    unsubscribe_url: str | None = None,
+    **values: object,
+) -> RenderedEmail:
+    """Render `template`.txt and `template`.html with `values` and `subject`.
+
+    With `unsubscribe_url`, both parts end with a link to it (the layouts add it).
+    """
+    values = {"subject": subject, "unsubscribe_url": unsubscribe_url, **values}
+    text = _environment.get_template(f"{template}.txt").render(**values)
+    markup = _environment.get_template(f"{template}.html").render(**values)
+    return RenderedEmail(kind, subject, text, markup, unsubscribe_url)

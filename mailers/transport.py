@@ -100,6 +100,11 @@ def build_message(email: OutboxEmail, mail_from: str) -> EmailMessage:
     message["Message-ID"] = email.message_id
     # RFC 3834: tells auto-responders (vacation replies) not to answer.
     message["Auto-Submitted"] = "auto-generated"
+    if email.list_unsubscribe:
+        # RFC 8058 one-click unsubscribe: mail providers POST the second header's body to
+        # the URL of the first.
+        message["List-Unsubscribe"] = f"<{email.list_unsubscribe}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     # Quoted-printable keeps every line 7-bit and short, whatever the server supports.
     message.set_content(email.text_body, subtype="plain", cte="quoted-printable")
     message.add_alternative(email.html_body, subtype="html", cte="quoted-printable")

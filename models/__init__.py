@@ -1,20 +1,28 @@
 """Tortoise models of the milestones API."""
 
+from models.calendar import CalendarFeed
 from models.chat import ChatEventKind, ChatMessage, FieldChange
-from models.outbox import EmailStatus, OutboxEmail
-from models.project import Milestone, Project
+from models.idempotency import IdempotencyKey
+from models.outbox import EmailStatus, OutboxEmail, PendingNotice
+from models.project import Milestone, MilestoneReminder, Project, ReminderKind
 from models.secret import ServerSecret
-from models.user import AccessToken, Role, User, hash_token
+from models.user import AccessToken, MilestoneEmailMode, Role, User, hash_token
 
 __all__ = [
     "AccessToken",
+    "CalendarFeed",
     "ChatEventKind",
     "ChatMessage",
     "EmailStatus",
     "FieldChange",
+    "IdempotencyKey",
     "Milestone",
+    "MilestoneEmailMode",
+    "MilestoneReminder",
     "OutboxEmail",
+    "PendingNotice",
     "Project",
+    "ReminderKind",
     "Role",
     "ServerSecret",
     "User",

@@ -23,7 +23,22 @@ class ChatEventKind(StrEnum):
     MILESTONE_DELETED = "MILESTONE_DELETED"
     MILESTONE_COMPLETED = "MILESTONE_COMPLETED"
     MILESTONE_REOPENED = "MILESTONE_REOPENED"
+    MILESTONE_OVERDUE = "MILESTONE_OVERDUE"
 
+
+# The description Tortoise derived for the kind column from the kinds first migrated.
+_KIND_DESCRIPTION = "\n".join(
+    f"{kind}: {kind}"
+    for kind in (
+        "MESSAGE",
+        "MILESTONES_UNLOCKED",
+        "MILESTONE_ADDED",
+        "MILESTONE_EDITED",
+        "MILESTONE_DELETED",
+        "MILESTONE_COMPLETED",
+        "MILESTONE_REOPENED",
+    )
+)
 
 # The edited fields, by their names in the API, with the words people read.
 FIELD_LABELS = {"title": "Title", "description": "Description", "dueDate": "Due date"}
@@ -65,7 +80,9 @@ class ChatMessage(Model):
     project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
         "models.Project", related_name="chat_messages", on_delete=fields.CASCADE
     )
-    kind = fields.CharEnumField(ChatEventKind, max_length=32)
+    # The column's description stays as first migrated: a new kind would change the one
+    # Tortoise derives, and altering it rebuilds the table on SQLite for no gain.
+    kind = fields.CharEnumField(ChatEventKind, max_length=32, description=_KIND_DESCRIPTION)
     body = fields.TextField()
     author: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name=False, null=True, on_delete=fields.SET_NULL

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from tortoise import fields
@@ -30,6 +31,9 @@ class Project(Model):
     milestones_unlocked_at = fields.DatetimeField(null=True)
     # Set when the "add your milestones" reminder is queued, so it is queued once per project.
     milestone_reminder_queued_at = fields.DatetimeField(null=True)
+    # IANA name of the zone in which the project's due dates end (services/deadlines.py).
+    # The database default fills the column of projects made before it existed.
+    time_zone = fields.CharField(max_length=64, default="UTC", db_default="UTC")
     created_at = fields.DatetimeField(auto_now_add=True)
 
     # The key columns Tortoise adds beside each foreign key, declared for type checkers
@@ -75,6 +79,9 @@ class Milestone(Model):
     )
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
+    # Rises by one with every edit and every tick or untick: the SEQUENCE of the milestone's
+    # event in calendar feeds, which calendar apps compare to know an event changed.
+    sequence = fields.IntField(default=0)
 
     # Key columns of the foreign keys above (annotations only, see Project).
     project_id: int
@@ -87,3 +94,42 @@ class Milestone(Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ReminderKind(StrEnum):
+    DUE_SOON = "DUE_SOON"
+    OVERDUE = "OVERDUE"
+
+
+class MilestoneReminder(Model):
+    """One due-soon or overdue reminder of a milestone, armed ahead of its moment.
+
+    The key (milestone, due date, kind, offset) is unique: a reminder is queued once, by the
+    worker that settles its row, however many run (services/deadline_reminders.py).
+    """
+
+    id = fields.IntField(primary_key=True)
+    milestone: fields.ForeignKeyRelation[Milestone] = fields.ForeignKeyField(
+        "models.Milestone", related_name=False, on_delete=fields.CASCADE
+    )
+    due_date = fields.DateField()
+    kind = fields.CharEnumField(ReminderKind, max_length=16)
+    # Days before the due date (DUE_SOON) or after it (OVERDUE) of the reminder's morning.
+    offset_days = fields.IntField()
+    # The instant the reminder goes out: the reminder hour of that day in the project's zone.
+    due_at = fields.DatetimeField()
+    # An overdue reminder that repeats an earlier one: e-mailed again, not posted to the chat.
+    repeat = fields.BooleanField(default=False)
+    # When a worker queued it (or found it no longer applied); null while it waits.
+    settled_at = fields.DatetimeField(null=True)
+
+    milestone_id: int
+
+    class Meta:
+        table = "milestone_reminder"
+        unique_together = (("milestone_id", "due_date", "kind", "offset_days"),)
+        # The worker's "earliest reminder still waiting" and "those due now".
+        indexes = [Index(fields=["settled_at", "due_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.offset_days} of milestone {self.milestone_id}"

@@ -16,6 +16,15 @@ class Role(StrEnum):
     ADMIN = "ADMIN"
 
 
+class MilestoneEmailMode(StrEnum):
+    """How a user hears of milestone changes by e-mail (services/mail_preferences.py)."""
+
+    IMMEDIATE = "IMMEDIATE"
+    BATCHED = "BATCHED"
+    DAILY = "DAILY"
+    OFF = "OFF"
+
+
 class User(Model):
     """A person on the platform. The e-mail address is stored lower-cased and unique."""
 
@@ -25,6 +34,14 @@ class User(Model):
     role = fields.CharEnumField(Role, max_length=16)
     password_hash = fields.CharField(max_length=255)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # Notification settings: kept on the user row, which every change already loads for its
+    # recipient, so deciding how to tell someone costs no query.
+    milestone_emails = fields.CharEnumField(
+        MilestoneEmailMode, max_length=16, default=MilestoneEmailMode.IMMEDIATE
+    )
+    reminder_emails = fields.BooleanField(default=True)
+    # An IANA zone name (checked against zoneinfo when set); daily digests follow it.
+    time_zone = fields.CharField(max_length=64, default="UTC")
 
     class Meta:
         table = "users"

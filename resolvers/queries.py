@@ -6,6 +6,7 @@ from typing import Annotated
 
 import strawberry
 
+from infra import clock
 from models import ChatMessage, Milestone, Project
 from schema.authorize import authorized_find, authorized_user
 from schema.context import Info
@@ -17,7 +18,6 @@ from schema.types.project_connection import ProjectConnection, ProjectEdge
 from schema.types.user import UserType
 from services import projects as project_service
 from services.errors import NotFound
-from services.validation import today_utc
 
 
 def me(info: Info) -> UserType | None:
@@ -76,7 +76,8 @@ async def _node(info: Info, id: str) -> Node:
         return ProjectType.build(await authorized_find(info, Project, id), viewer)
     if type_name == "Milestone":
         milestone = await authorized_find(info, Milestone, id)
-        return MilestoneType.build(milestone, viewer, today_utc())
+        zone = milestone.project.time_zone  # loaded with it by authorized_find
+        return MilestoneType.build(milestone, viewer, zone, clock.now())
     if type_name == "ChatMessage":
         return ChatMessageType.build(await authorized_find(info, ChatMessage, id), viewer)
     if type_name == "User":

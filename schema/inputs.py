@@ -7,6 +7,7 @@ import datetime as dt
 import strawberry
 
 from schema.types.common import Role
+from schema.types.notification_settings import MilestoneEmailMode
 
 
 @strawberry.input(description="A new client or freelancer account.")
@@ -29,13 +30,19 @@ class LogInInput:
 class CreateProjectInput:
     title: str = strawberry.field(description="1 to 200 characters after trimming.")
     freelancer_id: strawberry.ID = strawberry.field(description="A FREELANCER user.")
-    completion_date: dt.date = strawberry.field(description="Not before today (UTC).")
+    completion_date: dt.date = strawberry.field(
+        description="Not before today in the project's time zone."
+    )
     description: str | None = strawberry.field(default="", description="Up to 5000 characters.")
     client_id: strawberry.ID | None = strawberry.field(
         default=None, description="Admins only: the CLIENT user; for a client it is the viewer."
     )
     initial_payment_required: bool | None = strawberry.field(
         default=True, description="Whether milestones wait for the client's initial payment."
+    )
+    time_zone: str | None = strawberry.field(
+        default=None,
+        description="IANA time zone of the project's dates, e.g. Europe/Berlin. Default UTC.",
     )
 
 
@@ -44,13 +51,21 @@ class ProjectRefInput:
     project_id: strawberry.ID = strawberry.field(description="The project's ID.")
 
 
+@strawberry.input(description="A project's new time zone.")
+class SetProjectTimeZoneInput:
+    project_id: strawberry.ID = strawberry.field(description="The project's ID.")
+    time_zone: str = strawberry.field(
+        description='An IANA name; anything else is a user error INVALID on ["timeZone"].'
+    )
+
+
 @strawberry.input(description="A new milestone.")
 class AddMilestoneInput:
     project_id: strawberry.ID = strawberry.field(description="The project's ID.")
     title: str = strawberry.field(
         description="1 to 120 characters after trimming; no line breaks or control characters."
     )
-    due_date: dt.date = strawberry.field(description="Not before today (UTC).")
+    due_date: dt.date = strawberry.field(description="Not before today in the project's time zone.")
     description: str | None = strawberry.field(default="", description="Up to 2000 characters.")
 
 
@@ -82,3 +97,17 @@ class DeleteMilestoneInput:
 class SendChatMessageInput:
     project_id: strawberry.ID = strawberry.field(description="The project's ID.")
     body: str = strawberry.field(description="1 to 4000 characters after trimming.")
+
+
+@strawberry.input(description="New notification settings of the viewer.")
+class UpdateNotificationSettingsInput:
+    milestone_changes: MilestoneEmailMode | None = strawberry.field(
+        default=None, description="How milestone changes are e-mailed; left out: unchanged."
+    )
+    reminders: bool | None = strawberry.field(
+        default=None, description="Whether reminder e-mails are sent; left out: unchanged."
+    )
+    time_zone: str | None = strawberry.field(
+        default=None,
+        description="An IANA time zone such as Europe/Paris (else INVALID); left out: unchanged.",
+    )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import strawberry
 
+from infra import clock
 from models import Milestone, Project, User
 from schema.types.common import UserError
+from schema.types.notification_settings import NotificationSettingsType
 from schema.types.project import ChatMessageType, MilestoneType, ProjectType
 from schema.types.user import UserType
-from services.validation import today_utc
 
 ERRORS = "Problems with the input; empty on success."
 
@@ -46,7 +47,7 @@ class MilestonePayload:
     ) -> MilestonePayload:
         return cls(
             errors=[],
-            milestone=MilestoneType.build(milestone, viewer, today_utc()),
+            milestone=MilestoneType.build(milestone, viewer, project.time_zone, clock.now()),
             project=ProjectType.build(project, viewer),
         )
 
@@ -64,3 +65,11 @@ class DeleteMilestonePayload:
 class ChatMessagePayload:
     errors: list[UserError] = strawberry.field(description=ERRORS)
     message: ChatMessageType | None = strawberry.field(default=None, description="The message.")
+
+
+@strawberry.type(description="The result of changing notification settings.")
+class NotificationSettingsPayload:
+    errors: list[UserError] = strawberry.field(description=ERRORS)
+    settings: NotificationSettingsType | None = strawberry.field(
+        default=None, description="The viewer's settings as they are now."
+    )

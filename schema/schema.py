@@ -11,7 +11,6 @@ from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
 )
 from strawberry.types import ExecutionContext
@@ -22,6 +21,8 @@ from resolvers.mutations import (
     account_log_out,
     account_log_out_everywhere,
     account_sign_up,
+    account_update_notification_settings,
+    calendar_feed_rotate,
     chat_message_send,
     milestone_add,
     milestone_delete,
@@ -29,11 +30,14 @@ from resolvers.mutations import (
     milestone_set_completed,
     project_create,
     project_record_initial_payment,
+    project_set_time_zone,
     project_unlock_milestones,
 )
 from schema.cost import QueryCostLimiter
+from schema.error_codes import CodedParserCache, ValidationErrorCodes
 from schema.executor import ApiExecutor
 from schema.mutation import mutation
+from schema.observe import Observed
 from schema.permissions import CanCreateProjects, CanSeeUndeliveredEmails, IsAuthenticated
 from schema.types.common import Node
 from schema.types.email import OutboxEmailType
@@ -123,6 +127,11 @@ class Mutation:
         description="Revokes every token of the viewer, on every device and open socket.",
         permission_classes=[IsAuthenticated],
     )
+    update_notification_settings = mutation(
+        account_update_notification_settings.update_notification_settings,
+        "The viewer's own settings; fields left out stay as they are.",
+        IsAuthenticated,
+    )
     create_project = mutation(
         project_create.create_project,
         "A CLIENT creates a project with a freelancer; an ADMIN may create one for any client.",
@@ -139,6 +148,12 @@ class Mutation:
         project_unlock_milestones.unlock_milestones,
         "ADMIN only: opens the milestone feature of a project. Idempotent.",
         IsAuthenticated,
+    )
+    set_project_time_zone = mutation(
+        project_set_time_zone.set_project_time_zone,
+        "The project's CLIENT or an ADMIN.",
+        IsAuthenticated,
+        throttle=throttles.CHANGE_MILESTONES,
     )
     add_milestone = mutation(
         milestone_add.add_milestone,
@@ -165,6 +180,12 @@ class Mutation:
         "The project's FREELANCER only; e-mails the client and posts to the chat.",
         IsAuthenticated,
         throttle=throttles.CHANGE_MILESTONES,
+    )
+    rotate_calendar_feed = mutation(
+        calendar_feed_rotate.rotate_calendar_feed,
+        "A new secret calendar feed URL for the viewer; the previous one stops working.",
+        IsAuthenticated,
+        throttle=throttles.ROTATE_CALENDAR_FEED,
     )
     send_chat_message = mutation(
         chat_message_send.send_chat_message,
@@ -204,9 +225,14 @@ schema = MilestonesSchema(
     # Hides suggestions from variable coercion errors too; a memo per subscription event.
     execution_context_class=ApiExecutor,
     extensions=[
+        # Outermost: counts and times the whole operation (schema/observe.py).
+        Observed,
+        # Then, so that it codes the errors of every validation check listed after it.
+        ValidationErrorCodes,
         lambda: AddValidationRules(LIMIT_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        ParserCache,
+        # strawberry's ParserCache, coding syntax errors GRAPHQL_PARSE_FAILED.
+        CodedParserCache,
         # Strawberry's ValidationCache, also hiding the schema from whom INTROSPECTION says.
         VisibilityValidation,
         # After validation: costs only a valid document, and refuses it before execution.

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from cross_web import AsyncHTTPRequestAdapter
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UNSET, UnsetType
 
 from schema.client_address import client_address
 from schema.context import Context
 from schema.graphiql import graphiql_html
 from schema.guarded_view import GuardedGraphQL
+from schema.http_media import relabelling, wants_graphql_response
+from schema.persisted_queries import DocumentLru, PersistedQueries
 from schema.schema import schema
 from schema.visibility import introspection_mode
 from schema.ws import SharedResultsWSHandler
@@ -38,6 +46,7 @@ class GraphQLApp(GuardedGraphQL):
         trusted_proxies: tuple[Network, ...] = (),
         introspection: str = "auto",
         request_timeout_seconds: float = 10.0,
+        persisted_queries: DocumentLru | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -53,6 +62,57 @@ class GraphQLApp(GuardedGraphQL):
         self.introspection = introspection_mode(introspection, graphiql=graphiql)
         # Peers whose X-Forwarded-For is believed (TRUSTED_PROXIES).
         self.trusted_proxies = trusted_proxies
+        if persisted_queries is None:
+            persisted_queries = DocumentLru(max_entries=1000, max_bytes=4 * 1024 * 1024)
+        self.persisted_queries = PersistedQueries(persisted_queries)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # application/graphql-response+json for the clients that ask (schema/http_media.py).
+        if scope["type"] == "http":
+            send = relabelling(scope, send)
+        await super().__call__(scope, receive, send)
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        # Automatic persisted queries (schema/persisted_queries.py).
+        resolved = self.persisted_queries.resolve(request_data)
+        if isinstance(resolved, ExecutionResult):
+            result: ExecutionResult = resolved
+        else:
+            result = await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, resolved
+            )
+            if not isinstance(result, PreExecutionError):
+                self.persisted_queries.remember(resolved)
+        if isinstance(result, PreExecutionError) and wants_graphql_response(
+            request.headers.get("accept")
+        ):
+            sub_response.status_code = 400  # GraphQL over HTTP: it failed before execution
+        return result
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        processed = await super().process_result(request, result)
+        if isinstance(result, PreExecutionError) and wants_graphql_response(
+            request.headers.get("accept")
+        ):
+            # GraphQL over HTTP: no `data` entry when execution never started.
+            processed.pop("data", None)
+        return processed
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET with only a persisted query's hash is an operation, not a browser's visit.
+        return super().should_render_graphql_ide(request) and (
+            request.query_params.get("extensions") is None
+        )
 
     @property
     def graphql_ide_html(self) -> str:

@@ -33,6 +33,20 @@ def projects_seen_by(viewer: User) -> QuerySet[Project]:
     return Project.filter(freelancer_id=viewer.id)
 
 
+def in_calendar_feed(viewer: User, project: Project) -> bool:
+    """A user's calendar feed lists the projects they belong to, as client or freelancer.
+
+    Admins belong to none: a calendar of every project on the platform is noise nobody
+    subscribes to; they subscribe to one project's feed instead (`can_see_project`).
+    """
+    return project.is_member(viewer.id)
+
+
+def calendar_feed_projects(viewer: User) -> QuerySet[Project]:
+    """The projects `in_calendar_feed` allows for `viewer`, as a query."""
+    return Project.filter(Q(client_id=viewer.id) | Q(freelancer_id=viewer.id))
+
+
 def can_create_projects(viewer: User) -> bool:
     """Clients start projects (for themselves); admins start them for any client."""
     return viewer.role in (Role.CLIENT, Role.ADMIN)
@@ -41,6 +55,11 @@ def can_create_projects(viewer: User) -> bool:
 def can_administer_project(viewer: User, project: Project) -> bool:
     """Recording the initial payment and unlocking the milestones are admin work."""
     return is_admin(viewer)
+
+
+def can_set_time_zone(viewer: User, project: Project) -> bool:
+    """The zone in which the due dates end is the client's to choose (or an admin's)."""
+    return is_admin(viewer) or viewer.id == project.client_id
 
 
 def can_change_milestones(viewer: User, project: Project) -> bool:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from infra.unit_of_work import UnitOfWork, atomic
 from models import FieldChange, Milestone, Project, User
 from models.rows import MILESTONE_ROWS, MilestoneRow
-from services import notifications
+from services import deadline_reminders, deadlines, notifications
 from services.errors import UserInputError
 from services.validation import Checker
 
@@ -68,7 +68,8 @@ async def add_milestone(
     description = check.text(
         "description", description, label="Description", max_length=DESCRIPTION_MAX
     )
-    check.future_date("dueDate", due_date, label="Due date")
+    today = deadlines.today(project.time_zone)
+    check.future_date("dueDate", due_date, label="Due date", today=today)
     check.done()
     async with atomic() as work:
         project = await work.lock_project(project.id)
@@ -83,12 +84,14 @@ async def add_milestone(
             project=project, title=title, description=description, due_date=due_date
         )
         await notifications.milestone_added(work, project, milestone, actor)
+        await deadline_reminders.arm([milestone], project.time_zone)
     return project, milestone
 
 
 def _edited_values(
     milestone: Milestone, title: str | None, description: str | None, due_date: dt.date | None
 ) -> dict[str, object]:
+    # `milestone.project` is loaded (schema/authorize.py); its zone says which day is today.
     """The cleaned new values of the fields the input names; raises UserInputError."""
     check = Checker()
     new: dict[str, object] = {}
@@ -102,7 +105,14 @@ def _edited_values(
     if due_date is not None:
         same = due_date == milestone.due_date
         new["dueDate"] = (
-            due_date if same else check.future_date("dueDate", due_date, label="Due date")
+            due_date
+            if same
+            else check.future_date(
+                "dueDate",
+                due_date,
+                label="Due date",
+                today=deadlines.today(milestone.project.time_zone),
+            )
         )
     check.done()
     return new
@@ -139,8 +149,13 @@ async def edit_milestone(
         milestone.title = str(new.get("title", milestone.title))
         milestone.description = str(new.get("description", milestone.description))
         milestone.due_date = new.get("dueDate", milestone.due_date)  # type: ignore[assignment]  # a date, checked above
-        await milestone.save(update_fields=["title", "description", "due_date", "updated_at"])
+        milestone.sequence += 1  # calendar apps update their copy of the event
+        await milestone.save(
+            update_fields=["title", "description", "due_date", "sequence", "updated_at"]
+        )
         await notifications.milestone_edited(work, project, milestone, actor, changes)
+        if any(change.field == "dueDate" for change in changes):
+            await deadline_reminders.arm([milestone], project.time_zone)
     return project, milestone
 
 
@@ -154,8 +169,13 @@ async def set_milestone_completed(
             return project, milestone
         milestone.completed_at = dt.datetime.now(dt.UTC) if completed else None
         milestone.completed_by = actor if completed else None  # type: ignore[assignment]  # Tortoise's relation setter takes None for a nullable relation
-        await milestone.save(update_fields=["completed_at", "completed_by_id", "updated_at"])
+        milestone.sequence += 1  # its calendar event shows the new state
+        await milestone.save(
+            update_fields=["completed_at", "completed_by_id", "sequence", "updated_at"]
+        )
         await notifications.milestone_completion_changed(work, project, milestone, actor, completed)
+        # Completing drops what was waiting; reopening plans what is ahead again.
+        await deadline_reminders.arm([milestone], project.time_zone)
     return project, milestone
 
 

@@ -1,20 +1,37 @@
 """What each change tells people: the chat event it posts and the e-mail it queues.
 
 Everything here runs inside the change's UnitOfWork, so the change, its chat event and its
-e-mail commit together or not at all. Recipients are chosen here, per the operating contract.
+e-mail (or, for a recipient who gets batched or daily e-mails, the notice held for that
+e-mail) commit together or not at all. Recipients are chosen here, per the operating
+contract; how each is told follows their settings (services/mail_preferences.py). The chat
+is the same for everyone: one event per change, live.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import partial
+from typing import Any
 
-from infra.outbox import enqueue
+from infra.outbox import enqueue, hold
 from infra.unit_of_work import UnitOfWork
 from mailers import milestone_mailer
-from mailers.milestone_mailer import MilestoneNews
+from mailers.milestone_mailer import Deadline, MilestoneNews
 from mailers.render import RenderedEmail
-from models import ChatEventKind, ChatMessage, FieldChange, Milestone, Project, User
+from models import (
+    ChatEventKind,
+    ChatMessage,
+    FieldChange,
+    Milestone,
+    MilestoneEmailMode,
+    Project,
+    User,
+)
+from services.mail_preferences import MailKind, delivery_mode, gets_mail, unsubscribe_url
+from services.net_changes import state_of
+
+# A milestone's state before and after a change; None: it did not exist.
+Span = tuple[dict[str, Any] | None, dict[str, Any] | None]
 
 
 async def _post(
@@ -23,7 +40,7 @@ async def _post(
     kind: ChatEventKind,
     body: str,
     *,
-    actor: User,
+    actor: User | None,
     milestone: Milestone | None = None,
     changes: Sequence[FieldChange] = (),
 ) -> ChatMessage:
@@ -45,15 +62,34 @@ async def _email_client(
     render: Callable[[MilestoneNews], RenderedEmail],
     milestone: Milestone,
     actor: User,
+    span: Span,
 ) -> None:
-    """Milestone changes are told to the project's client."""
+    """Milestone changes are told to the project's client: at once, held for a batched or
+    daily e-mail, or not at all, as the client chose."""
     client = await project.client
+    mode = delivery_mode(client, MailKind.MILESTONE_CHANGES)
+    if mode is MilestoneEmailMode.OFF:
+        return
+    if mode is not MilestoneEmailMode.IMMEDIATE:
+        before, after = span
+        await hold(
+            to=client,
+            mode=mode,
+            project_id=project.id,
+            milestone_id=milestone.id,
+            actor_name=actor.name,
+            before=before,
+            after=after,
+        )
+        return
     news = MilestoneNews(
         recipient_name=client.name,
         actor_name=actor.name,
         project_title=project.title,
         milestone_title=milestone.title,
         due_date=milestone.due_date,
+        time_zone=project.time_zone,
+        unsubscribe_url=unsubscribe_url(client, MailKind.MILESTONE_CHANGES),
     )
     await enqueue(render(news), to=client, project_id=project.id)
 
@@ -67,6 +103,8 @@ async def chat_message(work: UnitOfWork, project: Project, author: User, body: s
 
 
 async def milestones_unlocked(work: UnitOfWork, project: Project, admin: User) -> None:
+    # The platform team's word on an admin's action (MailKind.PLATFORM): always sent, with
+    # no unsubscribe link, whatever the freelancer's settings.
     freelancer = await project.freelancer
     await _post(
         work,
@@ -91,27 +129,30 @@ async def _milestone_changed(
     actor: User,
     event: tuple[ChatEventKind, str],
     render: Callable[[MilestoneNews], RenderedEmail],
+    span: Span,
     *,
     changes: Sequence[FieldChange] = (),
-    deleted: bool = False,
 ) -> None:
-    """Post the chat `event` (kind, body) about `milestone`, and e-mail the client."""
+    """Post the chat `event` (kind, body) about `milestone`, and e-mail the client.
+
+    `span`: the milestone's state before and after the change (after is None: deleted).
+    """
     kind, body = event
     # A deleted row is about to go: its event keeps the title in the body, not a dangling link.
-    linked = None if deleted else milestone
+    linked = None if span[1] is None else milestone
     await _post(work, project, kind, body, actor=actor, milestone=linked, changes=changes)
-    await _email_client(project, render, milestone, actor)
+    await _email_client(project, render, milestone, actor, span)
 
 
 async def milestone_added(
     work: UnitOfWork, project: Project, milestone: Milestone, actor: User
 ) -> None:
-    due = milestone.due_date.isoformat()
+    due = f"{milestone.due_date.isoformat()} ({project.time_zone})"
     body = f"{actor.name} added the milestone “{milestone.title}”, due {due}."
     render = partial(milestone_mailer.milestone_added, description=milestone.description)
-    await _milestone_changed(
-        work, project, milestone, actor, (ChatEventKind.MILESTONE_ADDED, body), render
-    )
+    event = (ChatEventKind.MILESTONE_ADDED, body)
+    span = (None, state_of(milestone))
+    await _milestone_changed(work, project, milestone, actor, event, render, span)
 
 
 async def milestone_edited(
@@ -127,7 +168,10 @@ async def milestone_edited(
     body = f"{actor.name} edited the milestone {named}: {changed} changed."
     render = partial(milestone_mailer.milestone_edited, changes=changes)
     event = (ChatEventKind.MILESTONE_EDITED, body)
-    await _milestone_changed(work, project, milestone, actor, event, render, changes=changes)
+    after = state_of(milestone)
+    before = after | {change.field: change.old for change in changes}
+    span = (before, after)
+    await _milestone_changed(work, project, milestone, actor, event, render, span, changes=changes)
 
 
 async def milestone_deleted(
@@ -136,7 +180,8 @@ async def milestone_deleted(
     body = f"{actor.name} deleted the milestone “{milestone.title}”."
     event = (ChatEventKind.MILESTONE_DELETED, body)
     render = milestone_mailer.milestone_deleted
-    await _milestone_changed(work, project, milestone, actor, event, render, deleted=True)
+    span = (state_of(milestone), None)
+    await _milestone_changed(work, project, milestone, actor, event, render, span)
 
 
 async def milestone_completion_changed(
@@ -148,4 +193,56 @@ async def milestone_completion_changed(
         milestone_mailer.milestone_completed if completed else milestone_mailer.milestone_reopened
     )
     body = f"{actor.name} {verb} the milestone “{milestone.title}”."
-    await _milestone_changed(work, project, milestone, actor, (kind, body), render)
+    after = state_of(milestone)
+    span = (after | {"completed": not completed}, after)
+    await _milestone_changed(work, project, milestone, actor, (kind, body), render, span)
+
+
+def _deadline(project: Project, milestone: Milestone, to: User, link: str) -> Deadline:
+    return Deadline(
+        recipient_name=to.name,
+        project_title=project.title,
+        milestone_title=milestone.title,
+        due_date=milestone.due_date,
+        time_zone=project.time_zone,
+        link=link,
+        unsubscribe_url=unsubscribe_url(to, MailKind.REMINDERS),
+    )
+
+
+async def milestone_due_soon(project: Project, milestone: Milestone, days: int, link: str) -> None:
+    """The due-soon reminder goes to the freelancer, who does the work, unless they turned
+    reminders off."""
+    freelancer = await project.freelancer
+    if not gets_mail(freelancer, MailKind.REMINDERS):
+        return
+    email = milestone_mailer.milestone_due_soon(
+        _deadline(project, milestone, freelancer, link), days=days
+    )
+    await enqueue(email, to=freelancer, project_id=project.id)
+
+
+async def milestone_overdue(
+    work: UnitOfWork,
+    project: Project,
+    milestone: Milestone,
+    days_late: int,
+    *,
+    repeat: bool,
+    link: str,
+) -> None:
+    """An overdue milestone is e-mailed to both members (those who did not turn reminders
+    off), and posted to the chat unless this is a `repeat` (the chat says it once per time
+    the milestone becomes overdue)."""
+    if not repeat:
+        due = f"{milestone.due_date.isoformat()} ({project.time_zone})"
+        body = f"The milestone “{milestone.title}” is overdue: it was due {due} and is still open."
+        kind = ChatEventKind.MILESTONE_OVERDUE
+        await _post(work, project, kind, body, actor=None, milestone=milestone)
+    for member in (await project.freelancer, await project.client):
+        if not gets_mail(member, MailKind.REMINDERS):
+            continue
+        email = milestone_mailer.milestone_overdue(
+            _deadline(project, milestone, member, link), days_late=days_late
+        )
+        await enqueue(email, to=member, project_id=project.id)

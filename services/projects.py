@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from infra.unit_of_work import atomic
-from models import Project, Role, User
-from services import access, notifications
+from models import Milestone, Project, Role, User
+from services import access, deadline_reminders, deadlines, notifications
 from services.errors import UserInputError
 from services.validation import Checker
 
@@ -45,6 +45,7 @@ async def create_project(
     client_id: int | None,
     completion_date: dt.date,
     initial_payment_required: bool,
+    time_zone: str | None = None,
 ) -> Project:
     """`freelancer_id`, `client_id`: user keys, 0 for an ID that names no user; `client_id`
     None when none was given. Callers have checked `access.can_create_projects`."""
@@ -53,7 +54,9 @@ async def create_project(
     description = check.text(
         "description", description, label="Description", max_length=DESCRIPTION_MAX
     )
-    check.future_date("completionDate", completion_date, label="Completion date")
+    zone = _time_zone(check, time_zone) if time_zone is not None else deadlines.DEFAULT_TIME_ZONE
+    today = deadlines.today(zone)
+    check.future_date("completionDate", completion_date, label="Completion date", today=today)
     freelancer = await _user_with_role(
         check, "freelancerId", freelancer_id, Role.FREELANCER, "freelancer"
     )
@@ -67,7 +70,37 @@ async def create_project(
         freelancer=freelancer,
         completion_date=completion_date,
         initial_payment_required=initial_payment_required,
+        time_zone=zone,
     )
+
+
+def _time_zone(check: Checker, name: str) -> str:
+    name = name.strip()
+    if not deadlines.is_time_zone(name):
+        check.fail(
+            "INVALID", "timeZone", "Time zone must be an IANA name such as Europe/Berlin or UTC."
+        )
+        return deadlines.DEFAULT_TIME_ZONE
+    return name
+
+
+async def set_time_zone(project: Project, time_zone: str) -> Project:
+    """The zone in which the project's due dates end; re-plans its milestones' reminders.
+
+    Callers have checked `access.can_set_time_zone`. Setting the same zone changes nothing.
+    """
+    check = Checker()
+    zone = _time_zone(check, time_zone)
+    check.done()
+    async with atomic() as work:
+        project = await work.lock_project(project.id)
+        if project.time_zone == zone:
+            return project
+        project.time_zone = zone
+        await project.save(update_fields=["time_zone"])
+        milestones = await Milestone.filter(project_id=project.id, completed_at__isnull=True)
+        await deadline_reminders.arm(milestones, zone)
+    return project
 
 
 async def projects_page(

@@ -22,10 +22,12 @@ from functools import partial
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from infra import metrics
 from infra.mail_worker import Chore
 from infra.outbox import enqueue
 from mailers import milestone_mailer
 from models import Milestone, Project
+from services.mail_preferences import MailKind, gets_mail, unsubscribe_url
 from settings import Settings
 
 logger = logging.getLogger("milestones.mail")
@@ -45,7 +47,7 @@ def _unreminded() -> Q:
     return Q(milestone_reminder_queued_at__isnull=True, milestones_unlocked_at__isnull=False)
 
 
-async def _remind(project_id: int, now: dt.datetime) -> bool:
+async def _remind(project_id: int, now: dt.datetime, delay_seconds: float) -> bool:
     """Claim the project's reminder and queue the e-mail if it still has no milestone."""
     async with in_transaction():
         claimed = await Project.filter(
@@ -61,14 +63,19 @@ async def _remind(project_id: int, now: dt.datetime) -> bool:
             return False
         project = await Project.get(id=project_id).select_related("freelancer")
         freelancer = project.freelancer
+        if not gets_mail(freelancer, MailKind.REMINDERS):
+            return False  # turned off: settled like any other decision
         unlocked_at = project.milestones_unlocked_at or now
         email = milestone_mailer.milestone_reminder(
             recipient_name=freelancer.name,
             project_title=project.title,
             unlocked_on=unlocked_at.date(),
             completion_date=project.completion_date,
+            unsubscribe_url=unsubscribe_url(freelancer, MailKind.REMINDERS),
         )
         await enqueue(email, to=freelancer, project_id=project.id)
+    due = unlocked_at + dt.timedelta(seconds=delay_seconds)
+    metrics.REMINDER_LAG_SECONDS.observe(max(0.0, (now - due).total_seconds()))
     logger.info("queued the milestone reminder of project %s", project_id)
     return True
 
@@ -85,7 +92,7 @@ async def queue_due_reminders(delay_seconds: float, *, now: dt.datetime | None =
     )
     queued = 0
     for project_id in due:
-        queued += await _remind(int(project_id), now)  # type: ignore[call-overload]  # Tortoise types flat values_list rows as tuples
+        queued += await _remind(int(project_id), now, delay_seconds)  # type: ignore[call-overload]  # Tortoise types flat values_list rows as tuples
     return queued
 
 

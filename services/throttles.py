@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from infra import metrics
 from infra.rate_limit import RateLimits, Window
 from services.errors import RateLimited
 from settings import SettingError, Settings
@@ -64,6 +65,16 @@ DEFAULT_WINDOWS = {
         # one project's worth (up to 100, the cap) at once; past that it is a mail flood.
         Window("milestones_burst", 100, MINUTE),
         Window("milestones_daily", 1000, DAY),
+        # Calendar feed downloads per feed owner: every calendar app of theirs polls (each
+        # device, each per-project feed), at most every few minutes; sixty in a minute, or
+        # twenty thousand a day, is a loop, not a calendar.
+        Window("calendar_feed_burst", 60, MINUTE),
+        Window("calendar_feed_daily", 20000, DAY),
+        # Feed URLs that name no feed, per address: a rotated URL still polled by a few apps
+        # stays far below; past this the address is refused feeds before any lookup.
+        Window("calendar_feed_misses", 300, 10 * MINUTE),
+        # New feed URLs per user: each one is clicked, then pasted into a calendar app.
+        Window("calendar_feed_rotations", 20, HOUR),
     )
 }
 
@@ -89,6 +100,13 @@ CREATE_PROJECT = Budget(
 SEND_CHAT_MESSAGE = Budget("chat", Per.USER, ("chat_burst", "chat_steady"))
 # One budget for every milestone change: each one e-mails the same client.
 CHANGE_MILESTONES = Budget("milestones", Per.USER, ("milestones_burst", "milestones_daily"))
+# Downloads of a user's feeds, counted for the feed's owner (no one is signed in).
+READ_CALENDAR_FEED = Budget(
+    "calendar_feed", Per.USER, ("calendar_feed_burst", "calendar_feed_daily")
+)
+# Only misses spend it; while it is spent, the address gets no feed at all.
+CALENDAR_FEED_MISSES = Budget("calendar_feed_misses", Per.ADDRESS, ("calendar_feed_misses",))
+ROTATE_CALENDAR_FEED = Budget("calendar_rotate", Per.USER, ("calendar_feed_rotations",))
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,13 +179,22 @@ class Throttles:
     async def spend(self, budget: Budget, *, user_id: int | None, address: str) -> None:
         """Take one unit of `budget`, or raise RateLimited. No user: nothing to count
         (the field's permission refuses anonymous callers)."""
-        if budget.per is Per.USER:
-            if user_id is None:
-                return
-            key = f"{budget.name}:user:{user_id}"
-        else:
-            key = f"{budget.name}:{address_key(address)}"
+        key = _budget_key(budget, user_id, address)
+        if key is None:
+            return
         if wait := await self.limits.acquire(key, self._windows(*budget.windows)):
+            metrics.RATE_LIMITED.labels(budget.name).inc()
+            raise RateLimited(wait)
+
+    async def refuse_if_spent(
+        self, budget: Budget, *, user_id: int | None = None, address: str = ""
+    ) -> None:
+        """Raise RateLimited while `budget` has no room; counts nothing. For budgets that
+        only failures spend (`spend` after the failure), checked before the work."""
+        key = _budget_key(budget, user_id, address)
+        if key is not None and (
+            wait := await self.limits.wait(key, self._windows(*budget.windows))
+        ):
             raise RateLimited(wait)
 
     async def before_log_in(self, email: str, address: str) -> None:
@@ -179,8 +206,10 @@ class Throttles:
             await self.limits.wait(account, self._windows("log_in_account_failures")),
         ]
         if wait := max(waits):
+            metrics.RATE_LIMITED.labels("log_in_failures").inc()
             raise RateLimited(wait)
         if wait := await self.limits.acquire(f"attempt:{where}", self._windows("log_in_attempts")):
+            metrics.RATE_LIMITED.labels("log_in_attempts").inc()
             raise RateLimited(wait)
 
     async def log_in_failed(self, email: str, address: str) -> None:
@@ -201,6 +230,13 @@ class Throttles:
         if not (wait := self.delay.after(failures)):
             return 0
         return await self.limits.wait(pair, [_pause(wait)])
+
+
+def _budget_key(budget: Budget, user_id: int | None, address: str) -> str | None:
+    """The key `budget` counts under for this user or address; None: nothing to count."""
+    if budget.per is Per.USER:
+        return None if user_id is None else f"{budget.name}:user:{user_id}"
+    return f"{budget.name}:{address_key(address)}"
 
 
 _ADDRESS_FAILURES = ("log_in_address_failures_burst", "log_in_address_failures_daily")

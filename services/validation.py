@@ -67,8 +67,11 @@ class Checker:
             self.fail("BLANK", field, f"{label} can't be blank.")
         return value
 
-    def future_date(self, field: str, value: dt.date, *, label: str) -> dt.date:
-        if value < today_utc():
+    def future_date(
+        self, field: str, value: dt.date, *, label: str, today: dt.date | None = None
+    ) -> dt.date:
+        """A date from `today` on (the date in the project's time zone; UTC if not given)."""
+        if value < (today or today_utc()):
             self.fail("IN_THE_PAST", field, f"{label} can't be in the past.")
         return value
 

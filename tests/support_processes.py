@@ -151,13 +151,16 @@ async def api_for(url: str) -> AsyncIterator[Api]:
 
 
 @contextlib.contextmanager
-def serving(env: dict[str, str], cwd: Path, *extra: str) -> Iterator[str]:
+def serving(
+    env: dict[str, str], cwd: Path, *extra: str, command: tuple[str, ...] = ()
+) -> Iterator[str]:
     """`python server.py --port P` (a blocking subprocess, for synchronous tests) until the
-    block ends; yields its base URL, its log beside it in `cwd`."""
+    block ends; yields its base URL, its log beside it in `cwd`. `command` runs another
+    command line instead of `python server.py` (the installed console script)."""
     port = free_port()
     log = (cwd / f"server-{port}.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "server.py"), "--port", str(port), *extra],
+        [*(command or (sys.executable, str(ROOT / "server.py"))), "--port", str(port), *extra],
         env=env,
         cwd=cwd,
         stdout=log,

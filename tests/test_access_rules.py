@@ -58,10 +58,18 @@ RULES: dict[str, tuple[Rule, set[str]]] = {
         lambda viewer: access.can_see_project(viewer, UNLOCKED),
         {"admin", "client", "freelancer"},
     ),
+    "see it in one's own calendar feed": (
+        lambda viewer: access.in_calendar_feed(viewer, UNLOCKED),
+        {"client", "freelancer"},
+    ),
     "create projects": (access.can_create_projects, {"admin", "client", "other client"}),
     "record the payment, unlock": (
         lambda viewer: access.can_administer_project(viewer, UNLOCKED),
         {"admin"},
+    ),
+    "set the time zone": (
+        lambda viewer: access.can_set_time_zone(viewer, UNLOCKED),
+        {"admin", "client"},
     ),
     "change milestones": (
         lambda viewer: access.can_change_milestones(viewer, LOCKED),

@@ -15,6 +15,7 @@ from schema.ids import pk_of
 from server import mail_worker
 from tests.support import Api, RunningServer, eventually, make_team
 from tests.support_mail import Sink, all_sent, smtp_server, worker_settings
+from tests.support_prefs import update_settings
 
 DELAY = 0.2
 
@@ -114,3 +115,29 @@ async def test_no_reminder_for_a_locked_project(api: Api, server: RunningServer)
     assert sink.to(locked.freelancer.email) == []
     project = await Project.get(id=pk_of(locked.project_id, "Project"))
     assert project.milestone_reminder_queued_at is None
+
+
+async def test_no_reminder_for_a_freelancer_who_turned_reminders_off(
+    api: Api, server: RunningServer
+) -> None:
+    quiet = await make_team(api)
+    changed = await update_settings(api, quiet.freelancer, reminders=False)
+    assert changed["settings"]["reminders"] is False
+    control = await make_team(api)  # as old, reminders on
+    await asyncio.sleep(DELAY)
+    sink = Sink()
+    with smtp_server(sink) as controller:
+        settings = worker_settings(server, controller.port, milestone_reminder_delay_seconds=DELAY)
+        async with running_worker(mail_worker(settings)):
+            await eventually(lambda: all_sent(control.freelancer.email, 2))  # unlock + reminder
+            await eventually(lambda: _decided(quiet.project_id))
+    assert await reminders_of(quiet.project_id) == []
+    # The unlock e-mail is the platform's, and goes out whatever the settings.
+    assert [m["Subject"] for m in sink.to(quiet.freelancer.email)] == [
+        "Milestones unlocked: “Data pipeline audit”"
+    ]
+
+
+async def _decided(project_id: str) -> bool:
+    project = await Project.get(id=pk_of(project_id, "Project"))
+    return project.milestone_reminder_queued_at is not None

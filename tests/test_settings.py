@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -37,6 +38,9 @@ def test_a_clean_environment_gives_the_documented_defaults() -> None:
     assert settings.mail_batch_size == 50
     assert settings.milestone_reminder_check_seconds == 60
     assert (settings.token_idle_days, settings.token_max_days) == (30, 90)
+    assert settings.public_url == ""
+    assert (settings.mail_batch_quiet_seconds, settings.mail_batch_max_seconds) == (180, 600)
+    assert settings.daily_digest_time == dt.time(8, 0)
 
 
 def test_blank_variables_count_as_unset() -> None:
@@ -62,6 +66,9 @@ def test_each_kind_of_value_is_read() -> None:
             "ALLOWED_ORIGINS": "https://a.example, ,https://b.example",
             "MAIL_BATCH_SIZE": "7",
             "TOKEN_IDLE_DAYS": "0.5",
+            "PUBLIC_URL": "https://api.example.com/",
+            "DAILY_DIGEST_TIME": "07:30",
+            "MAIL_BATCH_QUIET_SECONDS": "60",
         }
     )
     assert settings.database_url == "postgres://u@h/db"
@@ -73,6 +80,9 @@ def test_each_kind_of_value_is_read() -> None:
     assert settings.allowed_origins == ("https://a.example", "https://b.example")
     assert settings.mail_batch_size == 7
     assert settings.token_idle_days == 0.5  # fractions of a day: twelve hours
+    assert settings.public_url == "https://api.example.com"  # links append their own path
+    assert settings.daily_digest_time == dt.time(7, 30)
+    assert settings.mail_batch_quiet_seconds == 60
 
 
 @pytest.mark.parametrize(
@@ -117,6 +127,17 @@ def test_each_kind_of_value_is_read() -> None:
             "TOKEN_MAX_DAYS",
             "nan",
             "TOKEN_MAX_DAYS must be a number of days above 0, at most 3650, got 'nan'",
+        ),
+        (
+            "PUBLIC_URL",
+            "api.example.com",
+            "PUBLIC_URL must be an http(s) URL such as https://api.example.com, "
+            "got 'api.example.com'",
+        ),
+        (
+            "DAILY_DIGEST_TIME",
+            "8",
+            "DAILY_DIGEST_TIME must be a time of day as HH:MM (or HH:MM:SS), e.g. 08:00, got '8'",
         ),
         (
             "GRAPHIQL",

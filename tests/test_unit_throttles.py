@@ -42,8 +42,12 @@ def test_every_budget_names_known_windows_and_every_window_is_used() -> None:
         throttles.CREATE_PROJECT,
         throttles.SEND_CHAT_MESSAGE,
         throttles.CHANGE_MILESTONES,
+        throttles.READ_CALENDAR_FEED,
     ]
-    used = {name for budget in budgets for name in budget.windows}
+    # Budgets of one window: rare actions, and failures counted per address.
+    single = [throttles.CALENDAR_FEED_MISSES, throttles.ROTATE_CALENDAR_FEED]
+    assert all(len(budget.windows) == 1 for budget in single)
+    used = {name for budget in budgets + single for name in budget.windows}
     used |= {name for name in DEFAULT_WINDOWS if name.startswith("log_in_")}
     assert used == set(DEFAULT_WINDOWS)
     # Each budget allows a burst, then a steadier rate over a longer window.

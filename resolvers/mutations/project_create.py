@@ -27,5 +27,6 @@ async def create_project(
         client_id=key_of(input.client_id, "User") if input.client_id else None,
         completion_date=input.completion_date,
         initial_payment_required=input.initial_payment_required is not False,
+        time_zone=input.time_zone,
     )
     return ProjectPayload(errors=[], project=ProjectType.build(project, viewer))

@@ -76,6 +76,9 @@ else:
             ChatEventKindModel.MILESTONE_DELETED: "The freelancer deleted a milestone.",
             ChatEventKindModel.MILESTONE_COMPLETED: "The freelancer ticked a milestone off.",
             ChatEventKindModel.MILESTONE_REOPENED: "The freelancer unticked a completed milestone.",
+            ChatEventKindModel.MILESTONE_OVERDUE: (
+                "An open milestone's due day has ended in the project's time zone."
+            ),
         },
     )
 
@@ -96,7 +99,9 @@ class UserErrorCode(Enum):
         "TAKEN",
         description="Already in use, e.g. an e-mail address (compared case-insensitively).",
     )
-    IN_THE_PAST = strawberry.enum_value("IN_THE_PAST", description="A date before today (UTC).")
+    IN_THE_PAST = strawberry.enum_value(
+        "IN_THE_PAST", description="A date before today in the project's time zone."
+    )
     INVALID_CREDENTIALS = strawberry.enum_value(
         "INVALID_CREDENTIALS", description="Wrong e-mail or password."
     )

@@ -16,6 +16,7 @@ from typing import Annotated
 
 import strawberry
 
+from infra import clock
 from models import ChatMessage, Milestone, Project, User
 from models.rows import ChatMessageRow, MilestoneRow
 from schema.context import Info
@@ -26,8 +27,8 @@ from schema.types.common import ChatEventKind, Node, PageInfo
 from schema.types.user import UserType, load_user
 from schema.types.values import FieldChange, MilestoneProgress, ScheduleWarning
 from services import access
+from services.deadlines import due_at
 from services.schedule import schedule_warnings
-from services.validation import today_utc
 
 _PAGE_ARGUMENT = "How many messages to return, 1 to 100."
 
@@ -53,6 +54,9 @@ class ProjectType(Node):
     viewer_can_edit_milestones: bool = strawberry.field(
         description="Whether the viewer may add, edit, delete and complete milestones right now."
     )
+    time_zone: str = strawberry.field(
+        description="IANA time zone in which the project's due dates end."
+    )
     created_at: dt.datetime = strawberry.field(description="When the project was created.")
     model: strawberry.Private[Project]
     viewer: strawberry.Private[User | None]
@@ -70,6 +74,7 @@ class ProjectType(Node):
             milestones_unlocked_at=project.milestones_unlocked_at,
             viewer_can_edit_milestones=viewer is not None
             and access.can_edit_milestones_now(viewer, project),
+            time_zone=project.time_zone,
             created_at=project.created_at,
             model=project,
             viewer=viewer,
@@ -93,8 +98,8 @@ class ProjectType(Node):
 
     @strawberry.field(description="Always chronological: due date ascending, then creation order.")
     async def milestones(self, info: Info) -> list[MilestoneType]:
-        today = today_utc()
-        return [MilestoneType.build(m, self.viewer, today) for m in await self._milestones(info)]
+        rows, zone, now = await self._milestones(info), self.model.time_zone, clock.now()
+        return [MilestoneType.build(m, self.viewer, zone, now) for m in rows]
 
     @strawberry.field(description="How many milestones there are, and how many are completed.")
     async def milestone_progress(self, info: Info) -> MilestoneProgress:
@@ -153,7 +158,14 @@ class MilestoneType(Node):
     due_date: dt.date = strawberry.field(description="When the milestone is due.")
     completed: bool = strawberry.field(description="Whether the freelancer ticked it.")
     completed_at: dt.datetime | None = strawberry.field(description="When it was ticked.")
-    overdue: bool = strawberry.field(description="Open and its due date is before today (UTC).")
+    due_at: dt.datetime = strawberry.field(
+        description=(
+            "The end of the due day in the project's time zone; `overdue` turns true then."
+        )
+    )
+    overdue: bool = strawberry.field(
+        description="Open, and its due day has ended in the project's time zone."
+    )
     created_at: dt.datetime = strawberry.field(description="When it was added.")
     updated_at: dt.datetime = strawberry.field(description="When it last changed.")
     model: strawberry.Private[Milestone | MilestoneRow]
@@ -161,9 +173,15 @@ class MilestoneType(Node):
 
     @classmethod
     def build(
-        cls, milestone: Milestone | MilestoneRow, viewer: User | None, today: dt.date
+        cls,
+        milestone: Milestone | MilestoneRow,
+        viewer: User | None,
+        time_zone: str,
+        now: dt.datetime,
     ) -> MilestoneType:
+        """`time_zone`: its project's; `now`: the instant the response is about."""
         completed = milestone.completed_at is not None
+        ends = due_at(milestone.due_date, time_zone)
         return cls(
             id=strawberry.ID(to_global_id("Milestone", milestone.id)),
             title=milestone.title,
@@ -171,7 +189,8 @@ class MilestoneType(Node):
             due_date=milestone.due_date,
             completed=completed,
             completed_at=milestone.completed_at,
-            overdue=not completed and milestone.due_date < today,
+            due_at=ends,
+            overdue=not completed and now >= ends,
             created_at=milestone.created_at,
             updated_at=milestone.updated_at,
             model=milestone,
@@ -244,7 +263,11 @@ class ChatMessageType(Node):
         if milestone_id is None:
             return None
         milestone = await info.context.loaders.milestone_by_id.load(milestone_id)
-        return MilestoneType.build(milestone, self.viewer, today_utc()) if milestone else None
+        if milestone is None:
+            return None
+        project = await info.context.loaders.project_by_id.load(milestone.project_id)
+        assert project is not None  # a milestone goes with its project (ON DELETE CASCADE)
+        return MilestoneType.build(milestone, self.viewer, project.time_zone, clock.now())
 
 
 @strawberry.type(description="An edge of the chat connection.")

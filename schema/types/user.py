@@ -6,9 +6,11 @@ import strawberry
 
 from models import Project, User
 from schema.context import Info
-from schema.ids import to_global_id
+from schema.ids import pk_of, to_global_id
+from schema.types.calendar import CalendarFeedType, own_feed
 from schema.types.common import Node
 from schema.types.common import Role as RoleEnum
+from schema.types.notification_settings import NotificationSettingsType
 from services import access
 
 
@@ -29,6 +31,15 @@ class UserType(Node):
             "null otherwise."
         )
     )
+    notification_settings: NotificationSettingsType | None = strawberry.field(
+        default=None, description="The viewer's own settings (null for anyone else)."
+    )
+
+    @strawberry.field(
+        description="The viewer's own feed (null for anyone else); created on first read."
+    )
+    async def calendar_feed(self, info: Info) -> CalendarFeedType | None:
+        return await own_feed(info, pk_of(self.id, "User") or 0)
 
     @classmethod
     def build(cls, user: User, viewer: User | None, *, project: Project | None = None) -> UserType:
@@ -39,6 +50,11 @@ class UserType(Node):
             name=user.name,
             role=user.role,
             email=user.email if visible else None,
+            notification_settings=(
+                NotificationSettingsType.build(user)
+                if viewer is not None and viewer.id == user.id
+                else None
+            ),
         )
 
 

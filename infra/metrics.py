@@ -1,0 +1,73 @@
+"""The process's metrics, in prometheus-client's default registry (served by
+`infra/metrics_endpoint.py` when METRICS is on).
+
+Only definitions here, so that any module may count without importing the rest of the
+machinery. Every label takes values from a small set the server controls: operation names
+are bounded where they are counted (`schema/observe.py`), error codes are the server's own.
+Counting costs a lock and an addition; it happens whether or not the metrics are served.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
+
+# No `_created` series beside every counter: twice the lines for a figure nobody graphs.
+disable_created_metrics()
+
+# Seconds; from a DataLoader-served read (a millisecond) to the request time budget (10 s).
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# Seconds late; a reminder is due within a few seconds of its moment (services/reminders.py).
+LAG_BUCKETS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0)
+
+OPERATIONS = Counter(
+    "milestones_graphql_operations",
+    "GraphQL operations, by operation name, type and outcome (ok, error: top-level errors, "
+    "invalid: refused before execution).",
+    ["operation", "type", "outcome"],
+)
+OPERATION_SECONDS = Histogram(
+    "milestones_graphql_operation_duration_seconds",
+    "Time to parse, validate and execute a query or mutation.",
+    ["operation", "type"],
+    buckets=LATENCY_BUCKETS,
+)
+ERRORS = Counter(
+    "milestones_graphql_errors",
+    "Top-level GraphQL errors, by extensions.code (NONE: without a code).",
+    ["code"],
+)
+RATE_LIMITED = Counter(
+    "milestones_rate_limit_refusals",
+    "Requests refused with RATE_LIMITED, by budget (services/throttles.py).",
+    ["budget"],
+)
+FANNED_OUT = Counter(
+    "milestones_chat_events_fanned_out",
+    "Chat events handed to subscribers of this process (one per event and subscriber).",
+)
+EMAIL_SEND_SECONDS = Histogram(
+    "milestones_email_send_duration_seconds",
+    "Time to hand one e-mail to the mail server (or file), by outcome (sent, failed).",
+    ["outcome"],
+    buckets=LATENCY_BUCKETS,
+)
+REMINDER_LAG_SECONDS = Histogram(
+    "milestones_reminder_lag_seconds",
+    "How long after its due moment each milestone reminder was queued.",
+    buckets=LAG_BUCKETS,
+)
+# Set when scraped (infra/metrics_endpoint.py).
+WEBSOCKETS_OPEN = Gauge("milestones_websockets_open", "Open WebSocket connections.")
+SUBSCRIPTIONS_ACTIVE = Gauge(
+    "milestones_subscriptions_active", "Active chat event subscriptions in this process."
+)
+OUTBOX_PENDING = Gauge("milestones_outbox_pending", "E-mails waiting to be delivered.")
+OUTBOX_OLDEST_PENDING_AGE = Gauge(
+    "milestones_outbox_oldest_pending_age_seconds",
+    "Age of the oldest e-mail waiting to be delivered (0 when none waits).",
+)
+OUTBOX_FAILED = Gauge("milestones_outbox_failed", "E-mails given up after failed attempts.")
+OUTBOX_READ_ERRORS = Counter(
+    "milestones_outbox_read_errors",
+    "Scrapes that could not read the outbox figures (the database did not answer in time).",
+)
