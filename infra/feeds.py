@@ -7,9 +7,10 @@ skip, repeat or reorder one. That relies on chat ids being assigned in commit or
 project (see infra.unit_of_work).
 
 Each feed does its database work once per batch for all of this process's subscribers of the
-project (the rows, the project, every subscriber's token) and hands the same `Delivery` to
-each subscriber's bounded queue. A subscriber that stops reading fills its queue and is cut
-off (`on_overflow`) instead of growing memory.
+project (the rows, the project, every subscriber's token) and offers the same `Delivery` to
+each subscriber (infra.deliveries): a `Subscriber`'s bounded queue, or anything else that
+takes a batch without waiting. A subscriber that stops reading is cut off instead of growing
+memory.
 """
 
 from __future__ import annotations
@@ -21,100 +22,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from infra import metrics, token_lifetime
+from infra.deliveries import ENDED, Delivery, Ended, Member, Subscriber
 from models import ChatMessage, Milestone, Project, User, hash_token
+
+__all__ = ["ENDED", "Delivery", "Ended", "LocalFeeds", "Member", "ProjectFeed", "Subscriber"]
 
 logger = logging.getLogger("milestones.events")
 
 # Deliveries a subscriber may have waiting before it counts as too slow. A delivery is one
 # batch of messages, so this is generous: a reader falls this far behind only when it (or
-# its socket) has stopped reading altogether.
+# its socket) has stopped reading altogether. Read from `LocalFeeds.queue_size`.
 DEFAULT_QUEUE_SIZE = 256
 # Rows loaded per query while catching up; a feed loops until it has caught up.
 BATCH_SIZE = 200
-
-
-@dataclass(eq=False, slots=True, weakref_slot=True)
-class Delivery:
-    """One batch of a project's new chat messages, loaded once, shared by all subscribers.
-
-    Weakly referenceable, so that what the GraphQL layer derives from a delivery once for
-    all its subscribers lives exactly as long as the delivery.
-    """
-
-    project: Project
-    messages: list[ChatMessage]
-    # The user behind each subscriber's token, read in the same batch; a hash missing here
-    # is a revoked (logged out) or expired token. Whether that user may still see the
-    # project is an access rule, checked by the subscriber.
-    viewers: dict[str, User]
-    users: dict[int, User]
-    milestones: dict[int, Milestone]
-
-
-class Ended:
-    """Queued to a subscriber when its feed stops (server shutdown)."""
-
-
-ENDED = Ended()
-
-
-class Subscriber:
-    """One subscription's end of a feed: a bounded queue of deliveries.
-
-    A list and one future rather than an asyncio.Queue: the queue is nearly always empty,
-    and an idle Queue costs ~2 KiB (three deques) per subscription, thousands of times over.
-    """
-
-    __slots__ = (
-        "_items",
-        "_waiter",
-        "maxsize",
-        "on_overflow",
-        "overflowed",
-        "project_id",
-        "token_hash",
-    )
-
-    def __init__(
-        self,
-        project_id: int,
-        token_hash: str,
-        maxsize: int,
-        on_overflow: Callable[[], None] | None = None,
-    ) -> None:
-        self.project_id = project_id
-        self.token_hash = token_hash
-        self.maxsize = maxsize
-        self.on_overflow = on_overflow
-        self.overflowed = False
-        self._items: list[Delivery | Ended] = []
-        self._waiter: asyncio.Future[None] | None = None
-
-    @property
-    def pending(self) -> int:
-        return len(self._items)
-
-    def offer(self, item: Delivery | Ended) -> bool:
-        """Queue `item`; False (and `on_overflow` called) when the queue is full."""
-        if len(self._items) >= self.maxsize and not isinstance(item, Ended):
-            self.overflowed = True
-            if self.on_overflow is not None:
-                self.on_overflow()
-            return False
-        self._items.append(item)
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
-        return True
-
-    async def get(self) -> Delivery | Ended:
-        """The next delivery, oldest first; waits while there is none."""
-        while not self._items:
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
-        return self._items.pop(0)
 
 
 @dataclass(eq=False, slots=True)
@@ -122,7 +42,7 @@ class ProjectFeed:
     """This process's reader of one project's chat, shared by all its local subscribers."""
 
     project_id: int
-    subscribers: set[Subscriber] = field(default_factory=set)
+    subscribers: set[Member] = field(default_factory=set)
     # Id of the newest message handed out; None until the starting point is read.
     last_id: int | None = None
     ready: asyncio.Event = field(default_factory=asyncio.Event)
@@ -253,29 +173,34 @@ class LocalFeeds:
     async def join(
         self, project_id: int, token: str, on_overflow: Callable[[], None] | None = None
     ) -> tuple[Subscriber, int]:
-        """`subscribe`, also returning the feed's starting point for this subscriber: every
-        row with a greater id will be queued to it. Rows up to it are the caller's to read
-        (a subscription resuming after a message); a few of them may be queued as well, when
+        """`subscribe`, also returning the feed's starting point (see `enter`)."""
+        subscriber = Subscriber(project_id, hash_token(token), self.queue_size, on_overflow)
+        return subscriber, await self.enter(subscriber)
+
+    async def enter(self, member: Member) -> int:
+        """Add `member` to its project's feed; returns the feed's starting point for it: every
+        row with a greater id will be offered to it. Rows up to it are the caller's to read
+        (a subscription resuming after a message); a few of them may be offered as well, when
         the feed was just starting and moved on before this coroutine resumed."""
         if self._closed:
             raise RuntimeError("event hub is closed")
-        subscriber = Subscriber(project_id, hash_token(token), self.queue_size, on_overflow)
+        project_id = member.project_id
         feed = self._feeds.get(project_id)
         if feed is None:
             feed = self._feeds[project_id] = ProjectFeed(project_id)
             feed.task = asyncio.create_task(feed.run(), name=f"chat-feed-{project_id}")
-        feed.subscribers.add(subscriber)
+        feed.subscribers.add(member)
         try:
             await asyncio.wait_for(feed.ready.wait(), timeout=30)
         except BaseException:
-            self.unsubscribe(subscriber)
+            self.unsubscribe(member)
             raise
-        # The feed has handed out every row up to here, and this subscriber, a member since
-        # before the feed read past it, gets every later one.
+        # The feed has handed out every row up to here, and this member, one since before
+        # the feed read past it, gets every later one.
         assert feed.last_id is not None
-        return subscriber, feed.last_id
+        return feed.last_id
 
-    def unsubscribe(self, subscriber: Subscriber) -> None:
+    def unsubscribe(self, subscriber: Member) -> None:
         feed = self._feeds.get(subscriber.project_id)
         if feed is None:
             return

@@ -5,7 +5,8 @@ server's memory. uvicorn's protocol keeps, for the life of the connection, the h
 request and response (their headers parsed twice over: the ASGI scope keeps its own copy),
 an `asyncio.Queue` for the few messages on their way to the app, and an `asyncio.Event`
 for write pressure: four deques of ~760 bytes each, nearly always empty. This subclass
-lets go of the handshake once it is done and swaps the queue and the event for a list and
+lets go of the handshake once it is done (and empties the request's headers, which the
+`websockets` parser holds on to) and swaps the queue and the event for a list and
 a future made when someone waits. Its behaviour is uvicorn's: same messages, same order,
 same back-pressure.
 """
@@ -85,5 +86,8 @@ class LeanWebSocketsProtocol(WebSocketsSansIOProtocol):
     async def send(self, message: Any) -> None:
         await super().send(message)
         if self.handshake_complete and hasattr(self, "response"):
-            # Read only until the handshake is answered; the scope keeps the headers.
+            # Read only until the handshake is answered; the scope keeps the headers. The
+            # request's own headers are emptied too: the `websockets` parser keeps the
+            # request it parsed for as long as the connection lasts.
+            self.request.headers.clear()
             del self.request, self.response

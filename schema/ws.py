@@ -1,4 +1,4 @@
-"""graphql-transport-ws with sessions that end, and shared results.
+"""graphql-transport-ws with sessions that end, and live chatEvents that cost little idle.
 
 Every operation on a socket runs as its token's current user: each `subscribe` message
 re-checks the token first, and one revoked or expired closes the socket with 4403 (as a bad
@@ -7,132 +7,121 @@ registered in `infra.open_sockets`, so that a revocation anywhere (logOut,
 logOutEverywhere, expiry) stops its operations and closes it with 4403 at once, not at its
 next message. Anonymous sockets stay anonymous and open.
 
-Subscribers of one chat event that sent the same document for the same viewer get one
-execution: the first executes through strawberry as usual, and its encoded `next` payload is
-handed to the others, which send it under their own operation id. `SharedResults` owns that
-state for one delivery; `SharedResultsWSHandler` intercepts the payload to hand over.
+A chatEvents operation runs through strawberry as any other until it is live (authorized,
+in its project's feed, its replay sent): then its stream ends without `complete`, and a
+`LiveSubscription` (schema.live) takes its place in the table of operations, so that the
+per-connection limit, `complete` from the client, a closed socket, a revoked token and a
+shutdown all end it as they end any operation. The feed's worker hands the connection the
+encoded frames to write (`push`): in order, without waiting on one slow socket.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+import logging
+import sys
+from contextlib import suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.websockets import WebSocketDisconnect
-from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
-    Message,
     SubscribeMessage,
 )
 
-from infra.feeds import Delivery
+from infra import eager, events
 from infra.open_sockets import open_sockets
 from infra.shutdown import open_connections
 from models import hash_token
 from schema.context import Context
 from schema.dataloaders import Loaders
+from schema.live import LiveSubscription
 from services import auth
 
-# (chat message id, viewer id, operation key): what decides one subscriber's result.
-ResultKey = tuple[int, int, str]
+logger = logging.getLogger("milestones.subscriptions")
+
+# Close code and reason for a client whose subscriptions' frames piled up (1013: try later).
+SLOW_SUBSCRIBER_CLOSE_CODE = 1013
+SLOW_SUBSCRIBER_CLOSE_REASON = "Too slow reading chat events; reconnect to resume."
+
+# Writes that had to wait, and closes of slow clients: kept so none is collected mid-run.
+_writing: set[asyncio.Task[None]] = set()
+
+
+def _remembering_nothing() -> Loaders:
+    """Loaders that cache nothing: one set for every idle connection's context, which no
+    operation reads (each gets its own when it arrives), and which could keep no rows if
+    one did."""
+    loaders = Loaders()
+    for name in Loaders.__slots__:
+        getattr(loaders, name).cache = False
+    return loaders
+
+
+IDLE_LOADERS = _remembering_nothing()
 
 # A socket whose session ended closes as one refused at connection time does.
 SESSION_ENDED_CLOSE_CODE = 4403
 SESSION_ENDED_CLOSE_REASON = "Session ended; sign in again."
 
 
-class SharedResults:
-    """What the subscribers of one delivery share: loaders primed with the rows the feed
-    read, and one encoded result per (message, viewer, document)."""
-
-    __slots__ = ("_results", "loaders")
-
-    def __init__(self, delivery: Delivery) -> None:
-        # One set per delivery: same rows, read at the same moment, never older ones.
-        self.loaders = Loaders()
-        self.loaders.project_by_id.prime(delivery.project.id, delivery.project)
-        self.loaders.user_by_id.prime_many(dict(delivery.users))
-        self.loaders.milestone_by_id.prime_many(dict(delivery.milestones))
-        self._results: dict[ResultKey, asyncio.Future[str | None]] = {}
-
-    def claim(self, key: ResultKey) -> asyncio.Future[str | None] | None:
-        """The result another subscriber is producing for `key`, or None when the caller is
-        the first and must execute (its result then goes to the future `claim` created)."""
-        result = self._results.get(key)
-        if result is None:
-            self._results[key] = asyncio.get_running_loop().create_future()
-        return result
-
-    def produced(self, key: ResultKey) -> asyncio.Future[str | None]:
-        return self._results[key]
-
-
-# Lives exactly as long as its delivery: when the last subscriber has read it, it goes.
-_shared: weakref.WeakKeyDictionary[Delivery, SharedResults] = weakref.WeakKeyDictionary()
-
-
-def shared_results(delivery: Delivery) -> SharedResults:
-    shared = _shared.get(delivery)
-    if shared is None:
-        shared = _shared[delivery] = SharedResults(delivery)
-    return shared
-
-
 @dataclass(frozen=True, slots=True)
 class RunningOperation:
-    """One subscription operation on one connection."""
+    """One operation on one connection, while it runs; what chatEvents starts from."""
 
     handler: SharedResultsWSHandler
     id: str
     # The document, operation name and variables: what, with the viewer, decides the result.
     key: str
 
-    @contextmanager
-    def capturing(self, result: asyncio.Future[str | None]) -> Iterator[None]:
-        """Hand the next `next` payload this operation sends to `result` (None if none)."""
-        self.handler.captures[self.id] = result
-        try:
-            yield
-        finally:
-            self.handler.captures.pop(self.id, None)
-            if not result.done():
-                result.set_result(None)  # no result: the others execute alone
+    def join(self, project_id: int) -> LiveSubscription:
+        """A live subscription of this operation to `project_id`'s chat, to add to its feed;
+        it holds what the feed offers until `hand_over`. Left by the feed if the operation
+        ends first."""
+        subscription = LiveSubscription(
+            self.handler, self.id, self.key, project_id, self.handler.token_hash
+        )
+        self.handler.joining[self.id] = subscription
+        return subscription
 
-    async def send_shared(self, payload: str) -> None:
-        await self.handler.send_encoded_next(self.id, payload)
+    def hand_over(self, subscription: LiveSubscription) -> None:
+        """The operation's stream ends here, without `complete`: from now on the feed sends
+        to `subscription` directly (schema.live), until it ends."""
+        self.handler.hand_over(subscription)
 
 
-# Set in each operation's task, so the subscription's generator knows where it is sending.
+# Set in each operation's task, so that the subscription's resolver knows where it runs.
 current_operation: ContextVar[RunningOperation | None] = ContextVar("chat_operation", default=None)
 
 
 class SharedResultsWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
-    """graphql-transport-ws, plus sessions that end and shared chatEvents results."""
+    """graphql-transport-ws, plus sessions that end and live chatEvents (schema.live)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Operation id -> the future its next `next` message's payload is handed to.
-        self.captures: dict[str, asyncio.Future[str | None]] = {}
         # The hash of the token the connection was accepted with; "" while anonymous.
         self.token_hash = ""
         self.session_ended = False
         self._ending: asyncio.Task[None] | None = None
+        # Subscriptions in their feed whose operation has not handed over yet (replaying).
+        self.joining: dict[str, LiveSubscription] = {}
+        # Frames waiting for the socket while a write waits; None while nothing waits.
+        self._backlog: list[list[str]] | None = None
+        self._cut_off = False
         # So that a shutdown can close it with 1001 (going away) first.
         open_connections.add(self)
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         await super().handle_connection_init(message)
+        # Answered: the payload (the token is kept) and the timer are no longer needed.
+        self.context.connection_params = {}
+        self.connection_init_timeout_task = None
         if self.connection_acknowledged and self.context.token and not self.token_hash:
             # Only once accepted: a refused token has no socket to end.
             self.token_hash = hash_token(self.context.token)
@@ -148,6 +137,8 @@ class SharedResultsWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 await self._end_session()
                 return
             self.context.viewer = viewer
+        # Rows read for this operation, not the connection's earlier ones (see hand_over).
+        self.context.loaders = Loaders()
         await super().handle_subscribe(message)
 
     def end_session(self) -> None:
@@ -180,26 +171,103 @@ class SharedResultsWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         key = json.dumps(
             [operation.query, operation.operation_name, operation.variables], sort_keys=True
         )
-        current_operation.set(RunningOperation(self, operation.id, key))
-        await super().run_operation(operation)
-
-    async def send_message(self, message: Message) -> None:
-        capture = self.captures.pop(str(message.get("id", "")), None)
-        if capture is None or message["type"] != "next":
-            await super().send_message(message)
-            return
-        payload = self.view.encode_json(message["payload"])  # type: ignore[typeddict-item]  # a "next" message, checked above
-        assert isinstance(payload, str)
-        if not capture.done():
-            capture.set_result(payload)
-        await self.send_encoded_next(message["id"], payload)  # type: ignore[typeddict-item]  # a "next" message, checked above
-
-    async def send_encoded_next(self, operation_id: str, payload: str) -> None:
-        """Send an already encoded result as operation `operation_id`'s `next` message."""
-        if operation_id not in self.operations:
-            return  # completed or cancelled meanwhile
-        text = f'{{"id":{json.dumps(operation_id)},"type":"next","payload":{payload}}}'
+        # One string for every subscription that sent the same: held by each while live.
+        current_operation.set(RunningOperation(self, operation.id, sys.intern(key)))
         try:
-            await self.context.request.send_text(text)  # type: ignore[union-attr]  # this handler only serves WebSockets
-        except WebSocketDisconnect as exc:
-            raise WebSocketDisconnected from exc
+            await super().run_operation(operation)
+        finally:
+            self._leave_feed(operation.id)
+
+    def hand_over(self, subscription: LiveSubscription) -> None:
+        operation = self.operations.get(subscription.id)
+        if self.joining.pop(subscription.id, None) is not subscription or operation is None:
+            return  # the operation ended meanwhile, and left the feed
+        # Strawberry sends no `complete` when the stream ends: the operation goes on, live,
+        # in the table of operations (the per-connection limit, `complete` from the client).
+        operation.completed = True
+        self.operations[subscription.id] = subscription  # type: ignore[assignment]  # run as an operation by schema.live
+        subscription.go_live()
+        if self.token_hash and all(
+            isinstance(o, LiveSubscription) for o in self.operations.values()
+        ):
+            # Nothing runs: each operation reads its viewer afresh when it arrives, and
+            # each batch brings its own (schema.live).
+            self.context.viewer = None
+
+    def is_live(self, subscription: LiveSubscription) -> bool:
+        return self.operations.get(subscription.id) is subscription  # type: ignore[comparison-overlap]  # held in place of an operation
+
+    def finish(self, subscription: LiveSubscription, frames: list[str]) -> None:
+        """End a live subscription with its last frames (schema.live)."""
+        if self.is_live(subscription):
+            del self.operations[subscription.id]
+        events.feeds().unsubscribe(subscription)
+        self.push(frames)
+
+    async def cleanup_operation(self, operation_id: str) -> None:
+        operation: object = self.operations.get(operation_id)
+        if isinstance(operation, LiveSubscription):
+            del self.operations[operation_id]
+            events.feeds().unsubscribe(operation)
+            return
+        self._leave_feed(operation_id)
+        await super().cleanup_operation(operation_id)
+
+    def _leave_feed(self, operation_id: str) -> None:
+        subscription = self.joining.pop(operation_id, None)
+        if subscription is not None:
+            events.feeds().unsubscribe(subscription)
+
+    def encode(self, payload: dict[str, Any]) -> str:
+        encoded = self.view.encode_json(payload)
+        assert isinstance(encoded, str)
+        return encoded
+
+    def push(self, frames: list[str]) -> None:
+        """Write `frames` after what was pushed before, without waiting: a write the socket
+        cannot take now finishes in a task, and later frames wait in the backlog; a backlog
+        of more batches than a feed allows a subscriber cuts the connection off."""
+        if self._cut_off:
+            return
+        if self._backlog is not None:
+            if len(self._backlog) >= events.feeds().queue_size:
+                self.cut_off()
+            else:
+                self._backlog.append(frames)
+            return
+        self._backlog = []
+        writing = eager.start(self._write(frames))
+        if writing is not None:
+            _writing.add(writing)
+            writing.add_done_callback(_writing.discard)
+
+    async def _write(self, frames: list[str]) -> None:
+        send = self.context.request.send_text  # type: ignore[union-attr]  # this handler only serves WebSockets
+        try:
+            while True:
+                for frame in frames:
+                    await send(frame)
+                if not self._backlog or self._cut_off:
+                    break
+                frames = self._backlog.pop(0)
+        except Exception:  # closed meanwhile: the receiving side ends the connection
+            self._cut_off = True
+        finally:
+            self._backlog = None
+
+    def cut_off(self) -> None:
+        """Disconnect a client too slow to keep up with its subscriptions, with a reason it
+        can act on; its subscriptions leave their feeds at once."""
+        if self._cut_off:
+            return
+        self._cut_off = True
+        logger.warning("closing a chat subscriber that stopped reading")
+        for operation_id, operation in list(self.operations.items()):
+            if isinstance(operation, LiveSubscription):  # type: ignore[unreachable]  # held in place of an operation
+                del self.operations[operation_id]
+                events.feeds().unsubscribe(operation)
+        closing = asyncio.create_task(
+            self.go_away(SLOW_SUBSCRIBER_CLOSE_CODE, SLOW_SUBSCRIBER_CLOSE_REASON)
+        )
+        _writing.add(closing)
+        closing.add_done_callback(_writing.discard)
