@@ -67,8 +67,8 @@ GC_GEN0_THRESHOLD = 50_000
 def tune_garbage_collector() -> None:
     """Keep the collector from stalling fan-out to thousands of long-lived subscriptions.
 
-    Every open subscription keeps a few hundred objects alive (socket protocol, tasks,
-    generators). Sending one event to thousands of them allocates so much that CPython's
+    Every open socket keeps a few hundred objects alive (its protocol, its paused handler
+    chain, its live subscriptions' records). Sending one event to thousands of them allocates so much that CPython's
     default thresholds run collections over that whole heap many times per event: measured,
     that tripled the p99 delivery latency (docs/performance.md). Freezing what start-up
     allocated and collecting the young generation less often keeps the collector (needed for
