@@ -5,10 +5,11 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,15 @@ def cpu_seconds(pid: int) -> float:
     """utime + stime of a process, from /proc (Linux)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _ready(port: int) -> bool:
+    """Whether the server answers /readyz with 200: it listens before it has migrated."""
+    try:
+        with urllib.request.urlopen(f"http://{HOST}:{port}/readyz", timeout=1) as response:
+            return bool(response.status == 200)
+    except (OSError, urllib.error.URLError):
+        return False
 
 
 @dataclass
@@ -50,7 +60,7 @@ def serve(
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"{name} exited during start-up; see {log}")
-            with contextlib.suppress(OSError), socket.create_connection((HOST, port), 0.2):
+            if _ready(port):
                 break
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{name} did not start within {START_TIMEOUT}s; see {log}")
