@@ -18,32 +18,7 @@ from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
-
-class _Inbox:
-    """The subset of `asyncio.Queue` uvicorn uses (put_nowait, get, empty), unbounded."""
-
-    __slots__ = ("_items", "_waiter")
-
-    def __init__(self) -> None:
-        self._items: list[Any] = []
-        self._waiter: asyncio.Future[None] | None = None
-
-    def put_nowait(self, item: Any) -> None:
-        self._items.append(item)
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
-
-    async def get(self) -> Any:
-        while not self._items:
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
-        return self._items.pop(0)
-
-    def empty(self) -> bool:
-        return not self._items
+from infra.inbox import Inbox
 
 
 class _Gate:
@@ -80,7 +55,7 @@ class LeanWebSocketsProtocol(WebSocketsSansIOProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.queue = _Inbox()  # type: ignore[assignment]  # the part of Queue uvicorn uses
+        self.queue = Inbox()  # type: ignore[assignment]  # the part of Queue uvicorn uses
         self.writable = _Gate()  # type: ignore[assignment]  # the part of Event uvicorn uses
 
     async def send(self, message: Any) -> None:
