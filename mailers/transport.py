@@ -16,9 +16,9 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP, Policy, default
 from email.utils import format_datetime, parseaddr
-from urllib.parse import quote, urlsplit, urlunsplit
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import aiosmtplib
 
