@@ -55,8 +55,8 @@ class Setup:
 
 
 @contextlib.asynccontextmanager
-async def serving(tmp_path: Path) -> AsyncIterator[Setup]:
-    database_url = f"sqlite://{tmp_path / 'db.sqlite3'}"
+async def serving(tmp_path: Path, database_url: str = "") -> AsyncIterator[Setup]:
+    database_url = database_url or f"sqlite://{tmp_path / 'db.sqlite3'}"
     sink, clock = Sink(), tmp_path / "clock-offset"
     clock.write_text("0")
     with smtp_server(sink) as smtp:
@@ -78,7 +78,17 @@ async def serving(tmp_path: Path) -> AsyncIterator[Setup]:
 
 
 async def test_a_link_from_before_a_resubscription_changes_nothing(tmp_path: Path) -> None:
-    async with serving(tmp_path) as s:
+    await _resubscription(tmp_path, "")
+
+
+async def test_a_link_from_before_a_resubscription_changes_nothing_on_postgres(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    await _resubscription(tmp_path, postgres_url)
+
+
+async def _resubscription(tmp_path: Path, database_url: str) -> None:
+    async with serving(tmp_path, database_url) as s:
         await add(s.api, s.team.freelancer, s.team.project_id, "Design")
         old = await s.link(1)
         assert (await s.http.post(s.local(old), data=ONE_CLICK)).status_code == 200
