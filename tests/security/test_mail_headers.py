@@ -9,12 +9,15 @@ them as received: by an SMTP server (aiosmtpd), and as `.eml` files of the file 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from mailers.transport import build_message
+from models import OutboxEmail
 from tests.support import Account, eventually
 from tests.support_mail import Sink, smtp_server
 from tests.support_prefs import add
@@ -90,3 +93,25 @@ async def test_list_unsubscribe_goes_out_as_a_raw_url(tmp_path: Path, transport:
         [path] = mail_dir.glob("*-milestone_added.eml")
         message = path.read_bytes()
     assert_one_click(message)
+
+
+def test_an_international_host_goes_out_in_ascii_and_line_breaks_cannot_add_headers() -> None:
+    row = OutboxEmail(
+        id=8,
+        message_id="<intl@milestones.invalid>",
+        kind="milestone_added",
+        to_address="zoe@example.com",
+        to_name="Zoë",
+        subject="Milestone added",
+        text_body="Hello\n",
+        html_body="<p>Hello</p>\n",
+        created_at=dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
+        list_unsubscribe="https://bücher.example/unsubscribe/abc\r\nBcc: eve@example.com",
+    )
+    data = build_message(row, "Milestones <no-reply@milestones.invalid>").as_bytes()
+    assert data.isascii()
+    fields = raw_headers(data)
+    assert fields["list-unsubscribe"] == (
+        "<https://xn--bcher-kva.example/unsubscribe/abcBcc:%20eve@example.com>"
+    )
+    assert "bcc" not in fields
