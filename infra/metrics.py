@@ -1,9 +1,10 @@
 """The process's metrics, in prometheus-client's default registry (served by
 `infra/metrics_endpoint.py` when METRICS is on).
 
-Only definitions here, so that any module may count without importing the rest of the
-machinery. Every label takes values from a small set the server controls: operation names
-are bounded where they are counted (`schema/observe.py`), error codes are the server's own.
+Only definitions here (and dropping an operation's series), so that any module may count
+without importing the rest of the machinery. Every label takes values from a small set the
+server controls: operation names are bounded where they are counted (`schema/observe.py`),
+error codes are the server's own.
 Counting costs a lock and an addition; it happens whether or not the metrics are served.
 """
 
@@ -31,6 +32,19 @@ OPERATION_SECONDS = Histogram(
     ["operation", "type"],
     buckets=LATENCY_BUCKETS,
 )
+# Every `type` and `outcome` an operation is counted under.
+OPERATION_TYPES = ("query", "mutation", "subscription", "unknown")
+OUTCOMES = ("ok", "error", "invalid")
+
+
+def forget_operation(name: str) -> None:
+    """Drop every series of operation `name`: its label was given to another name."""
+    for kind in OPERATION_TYPES:
+        OPERATION_SECONDS.remove(name, kind)
+        for outcome in OUTCOMES:
+            OPERATIONS.remove(name, kind, outcome)
+
+
 ERRORS = Counter(
     "milestones_graphql_errors",
     "Top-level GraphQL errors, by extensions.code (NONE: without a code).",

@@ -5,8 +5,9 @@ DATABASE_URL and REDIS_URL carry passwords (`postgres://user:password@host/db`,
 `redact_url(url)`, which keeps what an operator needs to recognise the service (scheme,
 host, port, path) and replaces the user information and secret-looking query values.
 
-Request paths may carry a secret too: a calendar feed's token. `redact_access_log()`
-installs a filter that rewrites them in every line of uvicorn's access log.
+Request paths may carry a secret too: a calendar feed's token, an unsubscribe link's token.
+`redact_access_log()` installs a filter that rewrites them in every line of uvicorn's
+access log.
 """
 
 from __future__ import annotations
@@ -52,18 +53,19 @@ def redact_url(url: str) -> str:
     )
 
 
-# A path segment after `calendar/` is a calendar feed's secret token (schema/calendar_view.py).
-_SECRET_PATH = re.compile(r"(calendar/)[^/?#\s\"]+")
+# A path segment after `calendar/` is a calendar feed's secret token (schema/calendar_view.py);
+# after `unsubscribe/`, a link that turns someone's e-mails off (schema/unsubscribe.py).
+_SECRET_PATH = re.compile(r"((?:calendar|unsubscribe)/)[^/?#\s\"]+")
 
 
 def redact_path(path: str) -> str:
-    """`path` with every calendar feed token replaced by ***."""
+    """`path` with every calendar feed and unsubscribe token replaced by ***."""
     return _SECRET_PATH.sub(rf"\g<1>{HIDDEN}", path)
 
 
 class SecretPathFilter(logging.Filter):
     """Rewrites the request paths a log record carries (uvicorn's access log prints each
-    request's path) so that no feed token reaches the log."""
+    request's path) so that no feed or unsubscribe token reaches the log."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):

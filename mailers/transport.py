@@ -18,6 +18,7 @@ from email.policy import SMTP, Policy, default
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import aiosmtplib
 
@@ -80,6 +81,47 @@ class LiteralSubject(str):
         return f"{self.name}: " + f"{policy.linesep} ".join(encoded) + policy.linesep
 
 
+# RFC 5322 2.1.1: no line of a message may exceed 998 characters, CRLF excluded.
+_MAX_LINE = 998
+
+
+class RawHeader(str):
+    """A header that goes out exactly as written, for readers that never decode RFC 2047.
+
+    Mail providers read `List-Unsubscribe` and `List-Unsubscribe-Post` as raw text. Given
+    a plain string, the email package folds any header longer than 78 columns, and a URL,
+    having no whitespace to fold at, is turned into encoded-words instead
+    (`=?utf-8?q?=3Chttps=3A//...`): no provider finds a URL in that, and one-click
+    unsubscribe silently does not work. This one stays on one line: RFC 5322 asks lines to
+    keep to 78 columns only where they can, and allows up to 998.
+    """
+
+    name: str
+
+    def __new__(cls, name: str, value: str) -> RawHeader:
+        value = _one_line(value)
+        if not value.isascii() or len(f"{name}: {value}") > _MAX_LINE:
+            raise ValueError(f"{name} must be ASCII and fit on one line of {_MAX_LINE}")
+        header = super().__new__(cls, value)
+        header.name = name
+        return header
+
+    def fold(self, *, policy: Policy) -> str:
+        return f"{self.name}: {self}{policy.linesep}"
+
+
+def ascii_url(url: str) -> str:
+    """`url` as a header may carry it: an international host name in its IDNA form, and
+    any other non-ASCII character percent-encoded (PUBLIC_URL may name such a host)."""
+    if url.isascii():
+        return url
+    parts = urlsplit(url)
+    host = (parts.hostname or "").encode("idna").decode()
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    path = quote(parts.path, safe="/%-._~!$&'()*+,;=:@")
+    return urlunsplit((parts.scheme, netloc, path, parts.query, parts.fragment))
+
+
 def subject_header(text: str) -> str:
     """The Subject header value for `text`: one line, and inert if it looks encoded."""
     line = _one_line(text)
@@ -102,9 +144,12 @@ def build_message(email: OutboxEmail, mail_from: str) -> EmailMessage:
     message["Auto-Submitted"] = "auto-generated"
     if email.list_unsubscribe:
         # RFC 8058 one-click unsubscribe: mail providers POST the second header's body to
-        # the URL of the first.
-        message["List-Unsubscribe"] = f"<{email.list_unsubscribe}>"
-        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        # the URL of the first. Both raw: see RawHeader.
+        unsubscribe = f"<{ascii_url(email.list_unsubscribe)}>"
+        message["List-Unsubscribe"] = RawHeader("List-Unsubscribe", unsubscribe)
+        message["List-Unsubscribe-Post"] = RawHeader(
+            "List-Unsubscribe-Post", "List-Unsubscribe=One-Click"
+        )
     # Quoted-printable keeps every line 7-bit and short, whatever the server supports.
     message.set_content(email.text_body, subtype="plain", cte="quoted-printable")
     message.add_alternative(email.html_body, subtype="html", cte="quoted-printable")

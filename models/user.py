@@ -40,6 +40,11 @@ class User(Model):
         MilestoneEmailMode, max_length=16, default=MilestoneEmailMode.IMMEDIATE
     )
     reminder_emails = fields.BooleanField(default=True)
+    # Raised each time that kind of e-mail is turned back on: unsubscribe links carry the
+    # version they were made under, so a link from before a re-subscription stops working
+    # (services/mail_preferences.py).
+    milestone_emails_version = fields.IntField(default=0)
+    reminder_emails_version = fields.IntField(default=0)
     # An IANA zone name (checked against zoneinfo when set); daily digests follow it.
     time_zone = fields.CharField(max_length=64, default="UTC")
 

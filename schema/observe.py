@@ -1,16 +1,20 @@
 """Each operation counted and timed once, and named in the logs of its request.
 
 One timer per operation, no per-field work: the read path must stay fast. The operation
-name is client text, so the metrics take it only from operations that validated, and only
-the first MAX_OPERATION_NAMES such names; any other operation is counted as "other" (and
-an unnamed one as "anonymous"). The logs get the name too (shortened), with the viewer's
-id, through `infra/request_context.py`.
+name is client text, so it becomes a metrics label only through `OperationNames`: a name
+earns one of MAX_OPERATION_NAMES slots by running without error (junk names, invalid
+documents and failing operations earn none, so sending them cannot fill the slots), keeps
+it while it is used, and a slot unused for LABEL_IDLE_SECONDS goes to the next name that
+earns one when all are taken (its series are dropped). Any other operation is counted as
+"other" (an unnamed one as "anonymous"). The logs get the name too (shortened), with the
+viewer's id, through `infra/request_context.py`.
 """
 
 from __future__ import annotations
 
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 
 from graphql import GraphQLError
@@ -18,12 +22,16 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
-from infra import metrics, request_context
+from infra import clock, metrics, request_context
 from schema.context import Context
 
 # Distinct operation names the metrics keep; a well-behaved client fleet sends a few
 # dozen. Past this, a client making up names cannot grow the series without bound.
 MAX_OPERATION_NAMES = 200
+# A name unused this long gives its slot to a new name once all are taken: long enough that
+# a real operation used now and then keeps its series, short enough that names sent once
+# by a script (succeeding ones still earn slots) are gone within the hour.
+LABEL_IDLE_SECONDS = 3600.0
 # Longest operation name kept, in the metrics and in the logs.
 MAX_NAME_LENGTH = 100
 OTHER = "other"
@@ -32,20 +40,34 @@ _CODE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 
 
 class OperationNames:
-    """The operation names metrics may use as labels: bounded in number and length."""
+    """The operation names metrics may use as labels: bounded in number and length, earned
+    by running without error, and given back after LABEL_IDLE_SECONDS unused."""
 
-    def __init__(self, limit: int = MAX_OPERATION_NAMES) -> None:
+    def __init__(
+        self, limit: int = MAX_OPERATION_NAMES, idle_seconds: float = LABEL_IDLE_SECONDS
+    ) -> None:
         self.limit = limit
-        self.known: set[str] = set()
+        self.idle_seconds = idle_seconds
+        # Name -> when it was last counted (infra/clock.py), least recently used first.
+        self.last_used: OrderedDict[str, float] = OrderedDict()
 
-    def label(self, name: str | None) -> str:
+    def label(self, name: str | None, *, earned: bool, now: float) -> str:
+        """The label to count an operation `name` under; `earned`: it ran without error."""
         if not name:
             return ANONYMOUS
-        if name in self.known:
+        if name in self.last_used:
+            self.last_used[name] = now
+            self.last_used.move_to_end(name)
             return name
-        if len(self.known) >= self.limit or len(name) > MAX_NAME_LENGTH:
+        if not earned or len(name) > MAX_NAME_LENGTH:
             return OTHER
-        self.known.add(name)
+        if len(self.last_used) >= self.limit:
+            oldest, used = next(iter(self.last_used.items()))
+            if now - used < self.idle_seconds:
+                return OTHER
+            del self.last_used[oldest]
+            metrics.forget_operation(oldest)
+        self.last_used[name] = now
         return name
 
 
@@ -92,10 +114,12 @@ class Observed(SchemaExtension):
             except RuntimeError:  # the named operation is not in the document
                 operation_type = None
             kind = operation_type.value if operation_type else "unknown"
-            name = operation_names.label(execution.operation_name)
             # No result: an exception ended it (strawberry answers with an error).
             errors = result.errors if result is not None else None
             outcome = "error" if errors or result is None else "ok"
+            name = operation_names.label(
+                execution.operation_name, earned=outcome == "ok", now=clock.now().timestamp()
+            )
             count_errors(errors)
             if actual := execution.operation_name:
                 request_context.operation_name.set(actual[:MAX_NAME_LENGTH])

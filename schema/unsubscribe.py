@@ -4,7 +4,9 @@ The token (services/mail_preferences.py) names a user and a kind of e-mail. POST
 kind off at once: mail providers send it for the List-Unsubscribe-Post header, and the
 confirmation page's button sends it too. GET only shows that page, since mail scanners
 follow every link of an e-mail they check, and must not unsubscribe anyone by doing so. A
-token this server did not sign, or whose user is gone, gets 404.
+token this server did not sign, or whose user is gone, gets 404; so does one out of date
+(expired, or made before the person turned that e-mail back on), with a page saying so.
+The access log shows these paths as `/unsubscribe/***` (infra/redact.py).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from starlette.responses import HTMLResponse
 
 from infra import links
 from services import mail_preferences
+from services.mail_preferences import LinkState
 
 _PAGE = """<!DOCTYPE html>
 <html lang="en">
@@ -46,20 +49,31 @@ def _settings_link() -> str:
 _UNKNOWN = "<p>This unsubscribe link is not valid. Use the link of a recent e-mail.</p>"
 
 
+def _refusal(state: LinkState) -> HTMLResponse:
+    if state is LinkState.OUT_OF_DATE:
+        body = (
+            "<p>This unsubscribe link is out of date: it is more than "
+            f"{mail_preferences.LINK_DAYS} days old, or you turned these e-mails back on "
+            "after it was sent. Nothing was changed. Use the link of your most recent "
+            f"e-mail instead.</p>{_settings_link()}"
+        )
+        return _page("Link out of date", body, 404)
+    return _page("Unknown link", _UNKNOWN, 404)
+
+
 async def unsubscribe(request: Request) -> HTMLResponse:
     """GET: the confirmation page, changing nothing; POST: unsubscribe."""
-    target = mail_preferences.unsubscribe_target(str(request.path_params["token"]))
-    if target is None:
+    link = mail_preferences.read_unsubscribe_token(str(request.path_params["token"]))
+    if link is None:
         return _page("Unknown link", _UNKNOWN, 404)
-    user_id, kind = target
-    what = html.escape(mail_preferences.KIND_NAMES[kind])
+    what = html.escape(mail_preferences.KIND_NAMES[link.kind])
     if request.method == "POST":
-        if not await mail_preferences.unsubscribe(user_id, kind):
-            return _page("Unknown link", _UNKNOWN, 404)
+        if (state := await mail_preferences.unsubscribe(link)) is not LinkState.VALID:
+            return _refusal(state)
         body = f"<p>You will no longer receive {what}.</p>{_settings_link()}"
         return _page("Unsubscribed", body)
-    if not await mail_preferences.user_exists(user_id):
-        return _page("Unknown link", _UNKNOWN, 404)
+    if (state := await mail_preferences.link_state(link)) is not LinkState.VALID:
+        return _refusal(state)
     body = (
         f"<p>Stop receiving {what}?</p>"
         '<form method="post"><button type="submit">Unsubscribe</button></form>'

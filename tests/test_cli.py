@@ -15,11 +15,14 @@ from tests.support_processes import serving
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str], env: dict[str, str], cwd: Path, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(ROOT / "server.py"), *args],
         env=env,
         cwd=cwd,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=60,

@@ -73,7 +73,10 @@ async def test_operations_are_counted_by_name_and_outcome_and_timed(tmp_path: Pa
     ops = "milestones_graphql_operations_total"
     assert value(after, ops, operation="Me", type="query", outcome="ok") == 3
     assert value(before, ops, operation="Me", type="query", outcome="ok") == 0
-    assert value(after, ops, operation="Missing", type="query", outcome="error") == 1
+    # A name earns its label by running without error (tests/security/test_metrics_labels.py).
+    assert value(after, ops, operation="Missing", type="query", outcome="error") == 0
+    failed = value(after, ops, operation="other", type="query", outcome="error")
+    assert failed - value(before, ops, operation="other", type="query", outcome="error") == 1
     invalid = value(after, ops, operation="other", type="unknown", outcome="invalid")
     assert invalid - value(before, ops, operation="other", type="unknown", outcome="invalid") == 1
     assert not any(made_up in str(labels) for _, labels in after)
@@ -155,12 +158,22 @@ async def test_metrics_are_not_served_unless_turned_on(api: Api) -> None:
     assert (await api.client.get("/livez")).status_code == 200
 
 
-def test_operation_names_are_bounded() -> None:
+def test_operation_names_are_bounded_earned_and_given_back() -> None:
     from schema.observe import ANONYMOUS, OTHER, OperationNames
 
-    names = OperationNames(limit=2)
-    assert [names.label(n) for n in ("A", "B", "C", "A", None)] == ["A", "B", OTHER, "A", ANONYMOUS]
-    assert OperationNames().label("X" * 101) == OTHER
+    names = OperationNames(limit=2, idle_seconds=10)
+
+    def labels(*named: str | None, earned: bool = True, now: float = 0) -> list[str]:
+        return [names.label(n, earned=earned, now=now) for n in named]
+
+    assert labels("Failed", earned=False) == [OTHER]
+    assert labels("A", "B", "C", "A", None) == ["A", "B", OTHER, "A", ANONYMOUS]
+    # A name with a slot keeps counting under it when it fails.
+    assert labels("B", earned=False, now=5) == ["B"]
+    # A (last used at 0) is idle at 10: its slot goes to C; B, used at 5, stays.
+    assert labels("C", "A", now=10) == ["C", OTHER]
+    assert labels("B", now=10) == ["B"]
+    assert OperationNames().label("X" * 101, earned=True, now=0) == OTHER
 
 
 async def test_request_ids_are_taken_when_safe_and_made_otherwise(api: Api) -> None:

@@ -127,6 +127,9 @@ def test_email_is_trimmed_and_lowercased() -> None:
         ("@example.com", "INVALID"),
         ("ada@", "INVALID"),
         ("ada@exa\u200bmple.com", "INVALID"),
+        ("a,b@example.com", "INVALID"),
+        ("a<b>@example.com", "INVALID"),
+        ("ada@example.invalid", "INVALID"),
         ("a" * 243 + "@example.com", "TOO_LONG"),  # 255 characters
     ],
 )
@@ -152,6 +155,9 @@ def test_email_of_254_characters_is_accepted() -> None:
         ("short", "TOO_SHORT"),
         ("1234567", "TOO_SHORT"),
         ("p" * 1025, "TOO_LONG"),
+        ("\u200b" * 8, "BLANK"),
+        ("qwertyuiop", "INVALID"),
+        ("  Football  ", "INVALID"),
     ],
 )
 def test_password_refused(value: str, code: str) -> None:
@@ -160,7 +166,7 @@ def test_password_refused(value: str, code: str) -> None:
     assert codes(check) == [(code, ("password",))]
 
 
-@pytest.mark.parametrize("value", ["12345678", " spaced out ", "p" * 1024])
+@pytest.mark.parametrize("value", ["q7#kz!2m", " spaced out ", "p" * 1024])
 def test_password_accepted_as_typed(value: str) -> None:
     check = Checker()
     assert check.password("password", value) == value  # never trimmed
