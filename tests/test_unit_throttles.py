@@ -68,7 +68,7 @@ def test_the_operator_resizes_windows_by_name() -> None:
     windows = throttles.resized([("chat_burst", 40, 10)])
     assert (windows["chat_burst"].amount, windows["chat_burst"].seconds) == (40, 10)
     assert windows["chat_steady"] == DEFAULT_WINDOWS["chat_steady"]
-    with pytest.raises(SettingError, match="RATE_LIMITS names no window 'chat'.*log_in_rising"):
+    with pytest.raises(SettingError, match=r"RATE_LIMITS names no window 'chat'.*log_in_rising"):
         throttles.resized([("chat", 1, 1)])
 
 
