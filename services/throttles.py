@@ -14,23 +14,19 @@ address across accounts are capped (password spraying); failures of one account 
 addresses get a generous cap (distributed guessing), too high for one address to reach
 and so lock the owner out.
 
-A log-in takes its unit from all of these (and from the address's attempts) before the
-password hash, in one atomic step (infra/claims.py), as if it were going to fail; a right
-password gives the failure units back. Checking first and counting after the hash let 300
-parallel guesses at one account through, as each was checked before any had failed.
+A log-in takes its units from all of these (and from the address's attempts) before the
+password hash, in one atomic step (infra/claims.py), as if it were to fail; a right
+password gives the failure units back. (Checked first and counted after the hash, 300
+parallel guesses at one account were all checked.)
 
-An office behind one address: the address's failure windows do not hold up an account
-that has signed in from that address in the last KNOWN_DAYS (nor count its failures).
-Otherwise one person spraying from the office, or a few colleagues mistyping, would refuse
-everyone's right password there. Known accounts stay guarded by their own rising waits
-(five free failures from that address, then waits) and by the per-account window, so
-anyone at that address gets no more guesses at them than before, and guesses at every
-other account still meet the address's windows: spraying from one address costs what it
-did. The rejected alternative, a larger address window, would have bought the office
-room by selling the sprayer more guesses. What is left: someone signing in from an
-address for the first time waits out a spray from it (ten minutes at most). The record is
-a hash of account and address (no e-mail address is stored), in the same store as the
-counts (Redis with REDIS_URL), lapsing after KNOWN_DAYS.
+An office behind one address: an account that signed in from an address in the last
+KNOWN_DAYS is not held up by that address's failure windows (nor counts in them), so one
+person spraying or mistyping there does not refuse everyone's right password. It keeps its
+own rising waits and the per-account window, so nobody at that address gets more guesses
+at it, and guesses at any other account still meet the address's windows: spraying costs
+what it did. A larger address window, the alternative, would sell the sprayer more
+guesses. Left: a first log-in from a sprayed address waits (ten minutes at most). The
+record is a hash of account and address, in the store of the counts, lapsing on its own.
 
 The operator may resize any window by name (RATE_LIMITS, e.g. `chat_burst=40/10`).
 """
@@ -158,7 +154,7 @@ KNOWN_DAYS = 30
 
 def resized(overrides: Iterable[tuple[str, int, int]]) -> dict[str, Window]:
     """The default windows with the operator's sizes; an unknown name stops the server.
-    (`log_in_rising_wait` is no window: `rising_delay` reads it.)"""
+    (`log_in_rising_wait` is no window: `Throttles` reads it.)"""
     windows = dict(DEFAULT_WINDOWS)
     for name, amount, seconds in overrides:
         if name == RISING_WAIT:
@@ -168,14 +164,6 @@ def resized(overrides: Iterable[tuple[str, int, int]]) -> dict[str, Window]:
             raise SettingError(f"RATE_LIMITS names no window {name!r}; known: {known}")
         windows[name] = Window(name, amount, seconds)
     return windows
-
-
-def rising_delay(overrides: Iterable[tuple[str, int, int]], delay: RisingDelay) -> RisingDelay:
-    """`delay` with the operator's free failures and first wait (`log_in_rising_wait`)."""
-    for name, free, first in overrides:
-        if name == RISING_WAIT:
-            delay = dataclasses.replace(delay, free=free, first=min(first, delay.cap))
-    return delay
 
 
 def address_key(address: str) -> str:
@@ -206,7 +194,10 @@ class Throttles:
         overrides = tuple(overrides)
         self.limits = limits
         self.windows = resized(overrides)
-        self.delay = rising_delay(overrides, delay)
+        for name, free, first in overrides:  # the operator's free failures and first wait
+            if name == RISING_WAIT:
+                delay = dataclasses.replace(delay, free=free, first=min(first, delay.cap))
+        self.delay = delay
 
     def _windows(self, *names: str) -> list[Window]:
         return [self.windows[name] for name in names]
@@ -239,51 +230,43 @@ class Throttles:
         `log_in_succeeded` gives it back, so parallel guesses meet the count of those
         still being checked. The address's failure windows are left out for an account
         that signed in from this address lately (see the module's text)."""
-        keys = _LogInKeys.of(email, address)
+        pair, account, where = _log_in_keys(email, address)
+        known = "log_in_known:" + hashlib.sha256(pair.encode()).hexdigest()[:32]
         failures: list[Claim] = [
-            (keys.pair, self.delay.rule()),
-            (keys.account, self.windows["log_in_account_failures"]),
+            (pair, self.delay.rule()),
+            (account, self.windows["log_in_account_failures"]),
         ]
-        if not await self.limits.marked(keys.known):
-            failures += [(keys.address, self.windows[name]) for name in _ADDRESS_FAILURES]
-        attempts: Claim = (keys.address, self.windows["log_in_attempts"])
+        if not await self.limits.marked(known):
+            failures += [(where, self.windows[name]) for name in _ADDRESS_FAILURES]
+        attempts: Claim = (where, self.windows["log_in_attempts"])
         reservation = await self.limits.reserve([*failures, attempts])
         if reservation.wait:
             spent = "log_in_attempts" if reservation.decided == len(failures) else "log_in_failures"
             metrics.RATE_LIMITED.labels(spent).inc()
             raise RateLimited(reservation.wait)
-        return LogInAttempt(keys, reservation, tuple(failures))
+        return LogInAttempt(reservation, tuple(failures), known)
 
     async def log_in_succeeded(self, attempt: LogInAttempt) -> None:
         """The owner is back: this was no failure, their own address starts afresh (the
         caps keep their other counts), and the address knows the account for KNOWN_DAYS."""
         await self.limits.refund(attempt.reservation, attempt.failures)
-        await self.limits.forget([(attempt.keys.pair, self.delay.rule())])
-        await self.limits.mark(attempt.keys.known, KNOWN_DAYS * DAY)
+        await self.limits.forget(attempt.failures[:1])  # the rising wait's failures
+        await self.limits.mark(attempt.known, KNOWN_DAYS * DAY)
 
 
 @dataclass(frozen=True, slots=True)
 class LogInAttempt:
     """A log-in whose units were taken (`Throttles.before_log_in`); a failure keeps them."""
 
-    keys: _LogInKeys
     reservation: Reservation
-    failures: tuple[Claim, ...]
+    failures: tuple[Claim, ...]  # the rising wait's first
+    known: str  # hashed: this account signed in from this address, kept KNOWN_DAYS
 
 
-@dataclass(frozen=True, slots=True)
-class _LogInKeys:
-    pair: str  # this account from this address
-    account: str
-    address: str
-    known: str  # this account signed in from this address: hashed, it outlives the others
-
-    @classmethod
-    def of(cls, email: str, address: str) -> _LogInKeys:
-        account, where = account_key(email), address_key(address)
-        pair = f"log_in:{account}:{where}"
-        known = "log_in_known:" + hashlib.sha256(pair.encode()).hexdigest()[:32]
-        return cls(pair, f"log_in:{account}", f"log_in:{where}", known)
+def _log_in_keys(email: str, address: str) -> tuple[str, str, str]:
+    """(this account from this address, this account, this address), for log-in counts."""
+    account, where = account_key(email), address_key(address)
+    return f"log_in:{account}:{where}", f"log_in:{account}", f"log_in:{where}"
 
 
 def _budget_key(budget: Budget, user_id: int | None, address: str) -> str | None:
