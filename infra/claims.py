@@ -169,7 +169,7 @@ def _needed(events: list[float], shape: tuple[int, ...], now: float) -> float:
         if stamp <= now - seconds:
             break
         count += 1
-    if count < free:
+    if count < free or not count:
         return 0.0
     gap = RisingGap("", free, first, cap, seconds).after(count)
     return events[0] + gap - now
@@ -200,7 +200,7 @@ for i = 1, #KEYS do
       if tonumber(event) <= now - seconds then break end
       count = count + 1
     end
-    if count >= free then
+    if count >= free and count > 0 then
       local gap = cap
       if count - free < 30 then gap = math.min(cap, first * 2 ^ (count - free)) end
       needed = tonumber(events[1]) + gap - now

@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from infra.claims import RisingGap
+from infra.claims import MAX_LOCAL_MARKS, LocalClaims, RisingGap
 from infra.rate_limit import RateLimits, Window
 from tests.support import free_port
 
@@ -191,3 +191,11 @@ async def test_marks_last_their_time(stores: RateLimits) -> None:
     assert await stores.marked(key)
     await asyncio.sleep(1.1)
     assert not await stores.marked(key)
+
+
+async def test_local_marks_are_bounded_the_oldest_going_first() -> None:
+    local = LocalClaims()
+    for n in range(MAX_LOCAL_MARKS + 10):
+        await local.mark(f"mark-{n}", 3600)
+    assert not await local.marked("mark-0") and not await local.marked("mark-9")
+    assert await local.marked("mark-10") and await local.marked(f"mark-{MAX_LOCAL_MARKS + 9}")
