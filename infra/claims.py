@@ -9,7 +9,7 @@ windows count (a log-in whose password was right is no failure).
 
 Why not `limits`: its moving windows (limits 5.x, `MovingWindowRateLimiter.hit`) are
 atomic for one window of one key (a Lua script in Redis, a per-key lock in memory), but a
-log-in must claim five windows of four keys together, one of them a rising gap, and give
+log-in must claim five windows of three keys together, one of them a rising gap, and give
 the claim back later; limits offers neither. So this module keeps its own lists, in the
 same shape as limits' (event timestamps, newest first, trimmed to what a window needs):
 one Lua script in Redis (timestamps from Redis's clock, so every process agrees), and the
