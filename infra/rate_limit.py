@@ -12,6 +12,11 @@ cause one) into an outage of log-in, sign-up and every write, while these limits
 brake on abuse, not an access rule; in the meantime each process still applies every
 budget to the traffic it sees.
 
+Log-in needs more than one window at a time: `reserve` takes one event from several windows
+of several keys at once, or none, and `refund` gives it back (infra/claims.py, where the
+reason for not using `limits` there is given); `mark` and `marked` keep a key for a while.
+They fall back to this process's memory in the same way.
+
 This module is machinery: what a key stands for and how large a window is are the caller's.
 """
 
@@ -35,9 +40,12 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from infra.claims import Claim, ClaimStore, LocalClaims, RedisClaims, Reservation
+
 logger = logging.getLogger("milestones.rate_limit")
 
 T = TypeVar("T")
+S = TypeVar("S")
 
 # After a failure, Redis is left alone this long: requests meanwhile count locally at once
 # instead of each waiting for a connection that is likely to fail too.
@@ -45,6 +53,10 @@ RETRY_REDIS_SECONDS = 5.0
 # A local Redis answers in well under a millisecond; one that takes longer is treated as down
 # rather than holding up the request.
 _REDIS_TIMEOUT = 0.5
+# Connections per process, and how long a request waits for one before taking Redis for
+# down: each call holds one for well under a millisecond, so a burst queues only briefly.
+_REDIS_CONNECTIONS = 50
+_POOL_WAIT_SECONDS = 2.0
 _REDIS_DOWN = (StorageError, RedisError, OSError, TimeoutError)
 KEY_PREFIX = "milestones:rate"
 
@@ -62,8 +74,13 @@ class Window:
 
 
 def _redis_storage(url: str) -> tuple[RedisStorage, aioredis.ConnectionPool]:
-    pool = aioredis.ConnectionPool.from_url(
+    # Requests beyond the pool's connections wait their turn: redis-py's plain pool (at
+    # most 100 since redis-py 8) raises "Too many connections" instead, which read as an
+    # outage and let a burst of 200 parallel log-ins count in each process's memory.
+    pool = aioredis.BlockingConnectionPool.from_url(
         url,
+        max_connections=_REDIS_CONNECTIONS,
+        timeout=_POOL_WAIT_SECONDS,
         # RESP2, as the chat hub uses: redis-py 8 with hiredis leaks memory on RESP3.
         protocol=2,
         socket_connect_timeout=_REDIS_TIMEOUT,
@@ -89,10 +106,14 @@ class RateLimits:
         self._local_storage = MemoryStorage()
         self._local = MovingWindowRateLimiter(self._local_storage)
         self._shared: MovingWindowRateLimiter | None = None
+        self._local_claims: ClaimStore = LocalClaims()
+        self._shared_claims: ClaimStore | None = None
         self._pool: aioredis.ConnectionPool | None = None
         if redis_url:
             storage, self._pool = _redis_storage(redis_url)
             self._shared = MovingWindowRateLimiter(storage)
+            client = aioredis.Redis(connection_pool=self._pool)
+            self._shared_claims = RedisClaims(client, KEY_PREFIX)
         self._redis_retry_at = 0.0
         self.redis_down = False
 
@@ -127,6 +148,34 @@ class RateLimits:
         """Forget every event of `key` in `window`."""
         await self._run(MovingWindowRateLimiter.clear, window.item(), key)
 
+    async def reserve(self, claims: Sequence[Claim]) -> Reservation:
+        """One event in every window of `claims` if each has room (`wait` 0), else none
+        (`wait`: whole seconds, at least 1, until each has)."""
+        return await self._claims(lambda store: store.reserve(claims))
+
+    async def refund(self, reservation: Reservation, claims: Sequence[Claim]) -> None:
+        """Take back the event `reservation` counted in the windows of `claims`, from the
+        store that counted it (a Redis that has gone away meanwhile keeps it)."""
+        if reservation.wait:
+            return
+        if not reservation.shared:
+            await self._local_claims.refund(reservation, claims)
+        elif self._shared_claims is not None:
+            with contextlib.suppress(*_REDIS_DOWN):
+                await self._shared_claims.refund(reservation, claims)
+
+    async def forget(self, claims: Sequence[Claim]) -> None:
+        """Forget every event in the windows of `claims`."""
+        await self._claims(lambda store: store.forget(claims))
+
+    async def mark(self, key: str, seconds: int) -> None:
+        """Keep `key` for `seconds`."""
+        await self._claims(lambda store: store.mark(key, seconds))
+
+    async def marked(self, key: str) -> bool:
+        """Whether `key` was marked and has not lapsed."""
+        return await self._claims(lambda store: store.marked(key))
+
     async def close(self) -> None:
         timer = self._local_storage.timer  # its sweep of expired local counts
         if timer is not None and not timer.done():
@@ -139,9 +188,17 @@ class RateLimits:
     async def _run(self, operation: Callable[..., Awaitable[T]], *args: Any) -> T:
         """`operation(limiter, *args)` on Redis when there is one and it answers, else on
         the local counts."""
-        if self._shared is not None and time.monotonic() >= self._redis_retry_at:
+        return await self._on(self._shared, self._local, lambda limiter: operation(limiter, *args))
+
+    async def _claims(self, operation: Callable[[ClaimStore], Awaitable[T]]) -> T:
+        return await self._on(self._shared_claims, self._local_claims, operation)
+
+    async def _on(self, shared: S | None, local: S, operation: Callable[[S], Awaitable[T]]) -> T:
+        """`operation(shared)` when there is a shared store and Redis answers, else
+        `operation(local)`."""
+        if shared is not None and time.monotonic() >= self._redis_retry_at:
             try:
-                result = await operation(self._shared, *args)
+                result = await operation(shared)
             except _REDIS_DOWN as error:
                 self._redis_retry_at = time.monotonic() + RETRY_REDIS_SECONDS
                 if not self.redis_down:
@@ -156,4 +213,4 @@ class RateLimits:
                     self.redis_down = False
                     logger.warning("Redis reachable again; rate limits are shared again")
                 return result
-        return await operation(self._local, *args)
+        return await operation(local)

@@ -101,14 +101,14 @@ async def sign_up(*, email: str, password: str, name: str, role: Role) -> tuple[
 
 async def log_in(*, email: str, password: str, client_address: str) -> tuple[User, str]:
     """A token for the account, unless the password is wrong or the log-in throttles
-    (services.throttles) say to wait: checked before the password is, counted after."""
+    (services.throttles) say to wait: their units are taken before the password is checked,
+    kept if it was wrong, given back if it was right."""
     key = email.strip().lower()
     throttle = throttles.current()
-    await throttle.before_log_in(key, client_address)
+    attempt = await throttle.before_log_in(key, client_address)
     user = await User.get_or_none(email=key)
     ok = await _verify_password(user.password_hash if user else _DUMMY_HASH, password)
     if user is None or not ok:
-        await throttle.log_in_failed(key, client_address)
         raise UserInputError.single("INVALID_CREDENTIALS", None, "Wrong e-mail or password.")
-    await throttle.log_in_succeeded(key, client_address)
+    await throttle.log_in_succeeded(attempt)
     return user, await issue_token(user)

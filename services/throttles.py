@@ -2,9 +2,9 @@
 
 The guarantee: a person at a keyboard never meets a budget; a script does, early, and is
 told how long to wait (`RateLimited(retry_after)`, a top-level RATE_LIMITED error). Every
-call counts, however many arrive in one document, and the count is checked before any
-work (before a password hash, before a transaction). With REDIS_URL the counts are shared
-by every server process and survive restarts (infra/rate_limit.py).
+call counts, however many arrive in one document or in parallel, and the count is taken
+before any work (before a password hash, before a transaction). With REDIS_URL the counts
+are shared by every server process and survive restarts (infra/rate_limit.py).
 
 Writes are budgeted per user, sign-ups per client address, each with a burst window and a
 longer, steadier one (a leaky bucket's "burst, then a steady rate", from two moving
@@ -14,11 +14,26 @@ address across accounts are capped (password spraying); failures of one account 
 addresses get a generous cap (distributed guessing), too high for one address to reach
 and so lock the owner out.
 
+A log-in takes its units from all of these (and from the address's attempts) before the
+password hash, in one atomic step (infra/claims.py), as if it were to fail; a right
+password gives the failure units back. (Checked first and counted after the hash, 300
+parallel guesses at one account were all checked.)
+
+An office behind one address: an account that signed in from an address in the last
+KNOWN_DAYS is not held up by that address's failure windows (nor counts in them), so one
+person spraying or mistyping there does not refuse everyone's right password. It keeps its
+own rising waits and the per-account window, so nobody at that address gets more guesses
+at it, and guesses at any other account still meet the address's windows: spraying costs
+what it did. A larger address window, the alternative, would sell the sprayer more
+guesses. Left: a first log-in from a sprayed address waits (ten minutes at most). The
+record is a hash of account and address, in the store of the counts, lapsing on its own.
+
 The operator may resize any window by name (RATE_LIMITS, e.g. `chat_burst=40/10`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import hashlib
 import ipaddress
@@ -27,6 +42,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from infra import metrics
+from infra.claims import Claim, Reservation, RisingGap
 from infra.rate_limit import RateLimits, Window
 from services.errors import RateLimited
 from settings import SettingError, Settings
@@ -112,7 +128,8 @@ ROTATE_CALENDAR_FEED = Budget("calendar_rotate", Per.USER, ("calendar_feed_rotat
 @dataclass(frozen=True, slots=True)
 class RisingDelay:
     """After `free` failures in a row, a wait of `first` seconds, doubling with each further
-    failure up to `cap`; failures older than `memory` seconds are forgotten."""
+    failure up to `cap`; failures older than `memory` seconds are forgotten. The operator
+    may set `free` and `first` as the window `log_in_rising_wait` (`5/1`)."""
 
     free: int = 5  # enough for a few typos and a caps-lock
     first: int = 1
@@ -121,24 +138,29 @@ class RisingDelay:
 
     def after(self, failures: int) -> int:
         """Seconds to wait after the `failures`-th failure in a row."""
-        if failures < self.free:
-            return 0
-        doublings = failures - self.free
-        if doublings >= self.cap.bit_length():  # already past the cap; no huge powers
-            return self.cap
-        return min(self.cap, self.first * 2**doublings)
+        return self.rule().after(failures)
 
-    def counted(self) -> Window:
-        # Room to count until the wait reaches the cap; more would change nothing.
-        return Window("log_in_failures", self.free + self.cap.bit_length() + 1, self.memory)
+    def rule(self) -> RisingGap:
+        """The failures of one account from one address, as counted (infra/claims.py)."""
+        return RisingGap("log_in_failures", self.free, self.first, self.cap, self.memory)
+
+
+# RATE_LIMITS's name for the rising wait: COUNT free failures, then SECONDS of wait.
+RISING_WAIT = "log_in_rising_wait"
+# How long an address is known for an account it signed in to (no longer held up by the
+# address's failures): a month covers holidays; past it, one log-in renews it.
+KNOWN_DAYS = 30
 
 
 def resized(overrides: Iterable[tuple[str, int, int]]) -> dict[str, Window]:
-    """The default windows with the operator's sizes; an unknown name stops the server."""
+    """The default windows with the operator's sizes; an unknown name stops the server.
+    (`log_in_rising_wait` is no window: `Throttles` reads it.)"""
     windows = dict(DEFAULT_WINDOWS)
     for name, amount, seconds in overrides:
+        if name == RISING_WAIT:
+            continue
         if name not in windows:
-            known = ", ".join(sorted(windows))
+            known = ", ".join(sorted([*windows, RISING_WAIT]))
             raise SettingError(f"RATE_LIMITS names no window {name!r}; known: {known}")
         windows[name] = Window(name, amount, seconds)
     return windows
@@ -169,8 +191,12 @@ class Throttles:
         overrides: Iterable[tuple[str, int, int]] = (),
         delay: RisingDelay = RisingDelay(),
     ) -> None:
+        overrides = tuple(overrides)
         self.limits = limits
         self.windows = resized(overrides)
+        for name, free, first in overrides:  # the operator's free failures and first wait
+            if name == RISING_WAIT:
+                delay = dataclasses.replace(delay, free=free, first=min(first, delay.cap))
         self.delay = delay
 
     def _windows(self, *names: str) -> list[Window]:
@@ -197,39 +223,50 @@ class Throttles:
         ):
             raise RateLimited(wait)
 
-    async def before_log_in(self, email: str, address: str) -> None:
-        """Raise RateLimited unless this log-in may be tried now; counts the attempt."""
+    async def before_log_in(self, email: str, address: str) -> LogInAttempt:
+        """Take this log-in's units before its password is checked, or raise RateLimited.
+
+        One unit from each log-in window, all at once or none: counted as a failure until
+        `log_in_succeeded` gives it back, so parallel guesses meet the count of those
+        still being checked. The address's failure windows are left out for an account
+        that signed in from this address lately (see the module's text)."""
         pair, account, where = _log_in_keys(email, address)
-        waits = [
-            await self._pair_wait(pair),
-            await self.limits.wait(where, self._windows(*_ADDRESS_FAILURES)),
-            await self.limits.wait(account, self._windows("log_in_account_failures")),
+        known = "log_in_known:" + hashlib.sha256(pair.encode()).hexdigest()[:32]
+        failures: list[Claim] = [
+            (pair, self.delay.rule()),
+            (account, self.windows["log_in_account_failures"]),
         ]
-        if wait := max(waits):
-            metrics.RATE_LIMITED.labels("log_in_failures").inc()
-            raise RateLimited(wait)
-        if wait := await self.limits.acquire(f"attempt:{where}", self._windows("log_in_attempts")):
-            metrics.RATE_LIMITED.labels("log_in_attempts").inc()
-            raise RateLimited(wait)
+        if not await self.limits.marked(known):
+            failures += [(where, self.windows[name]) for name in _ADDRESS_FAILURES]
+        attempts: Claim = (where, self.windows["log_in_attempts"])
+        reservation = await self.limits.reserve([*failures, attempts])
+        if reservation.wait:
+            spent = "log_in_attempts" if reservation.decided == len(failures) else "log_in_failures"
+            metrics.RATE_LIMITED.labels(spent).inc()
+            raise RateLimited(reservation.wait)
+        return LogInAttempt(reservation, tuple(failures), known)
 
-    async def log_in_failed(self, email: str, address: str) -> None:
-        pair, account, where = _log_in_keys(email, address)
-        await self.limits.acquire(pair, [self.delay.counted()])
-        if wait := self.delay.after(await self.limits.count(pair, self.delay.counted())):
-            await self.limits.acquire(pair, [_pause(wait)])
-        await self.limits.acquire(where, self._windows(*_ADDRESS_FAILURES))
-        await self.limits.acquire(account, self._windows("log_in_account_failures"))
+    async def log_in_succeeded(self, attempt: LogInAttempt) -> None:
+        """The owner is back: this was no failure, their own address starts afresh (the
+        caps keep their other counts), and the address knows the account for KNOWN_DAYS."""
+        await self.limits.refund(attempt.reservation, attempt.failures)
+        await self.limits.forget(attempt.failures[:1])  # the rising wait's failures
+        await self.limits.mark(attempt.known, KNOWN_DAYS * DAY)
 
-    async def log_in_succeeded(self, email: str, address: str) -> None:
-        """The owner is back: their own address starts afresh (the caps keep counting)."""
-        pair, _, _ = _log_in_keys(email, address)
-        await self.limits.clear(pair, self.delay.counted())
 
-    async def _pair_wait(self, pair: str) -> int:
-        failures = await self.limits.count(pair, self.delay.counted())
-        if not (wait := self.delay.after(failures)):
-            return 0
-        return await self.limits.wait(pair, [_pause(wait)])
+@dataclass(frozen=True, slots=True)
+class LogInAttempt:
+    """A log-in whose units were taken (`Throttles.before_log_in`); a failure keeps them."""
+
+    reservation: Reservation
+    failures: tuple[Claim, ...]  # the rising wait's first
+    known: str  # hashed: this account signed in from this address, kept KNOWN_DAYS
+
+
+def _log_in_keys(email: str, address: str) -> tuple[str, str, str]:
+    """(this account from this address, this account, this address), for log-in counts."""
+    account, where = account_key(email), address_key(address)
+    return f"log_in:{account}:{where}", f"log_in:{account}", f"log_in:{where}"
 
 
 def _budget_key(budget: Budget, user_id: int | None, address: str) -> str | None:
@@ -240,17 +277,6 @@ def _budget_key(budget: Budget, user_id: int | None, address: str) -> str | None
 
 
 _ADDRESS_FAILURES = ("log_in_address_failures_burst", "log_in_address_failures_daily")
-
-
-def _pause(seconds: int) -> Window:
-    """A wait of `seconds` since the failure that began it: one event's room per span."""
-    return Window("log_in_wait", 1, seconds)
-
-
-def _log_in_keys(email: str, address: str) -> tuple[str, str, str]:
-    """(this account from this address, this account, this address), for log-in counts."""
-    account, where = account_key(email), address_key(address)
-    return f"log_in:{account}:{where}", f"log_in:{account}", f"log_in:{where}"
 
 
 _current: Throttles | None = None

@@ -31,9 +31,16 @@ def test_the_wait_stays_at_the_cap_however_many_failures() -> None:
 
 def test_failures_are_counted_until_the_wait_reaches_the_cap() -> None:
     for delay in (RisingDelay(), RisingDelay(free=1, first=1, cap=7), RisingDelay(first=60)):
-        counted = delay.counted()
-        assert delay.after(counted.amount - 1) == delay.cap
-        assert counted.seconds == delay.memory
+        rule = delay.rule()
+        assert delay.after(rule.kept() - 1) == delay.cap
+        assert rule.seconds == delay.memory
+
+
+def test_the_operator_sets_the_free_failures_and_the_first_wait() -> None:
+    counted = Throttles(RateLimits(), [("log_in_rising_wait", 3, 60), ("chat_burst", 4, 10)])
+    assert (counted.delay.free, counted.delay.first, counted.delay.cap) == (3, 60, 900)
+    assert counted.windows["chat_burst"].amount == 4
+    assert "log_in_rising_wait" not in counted.windows
 
 
 def test_every_budget_names_known_windows_and_every_window_is_used() -> None:
@@ -61,7 +68,7 @@ def test_the_operator_resizes_windows_by_name() -> None:
     windows = throttles.resized([("chat_burst", 40, 10)])
     assert (windows["chat_burst"].amount, windows["chat_burst"].seconds) == (40, 10)
     assert windows["chat_steady"] == DEFAULT_WINDOWS["chat_steady"]
-    with pytest.raises(SettingError, match="RATE_LIMITS names no window 'chat'"):
+    with pytest.raises(SettingError, match=r"RATE_LIMITS names no window 'chat'.*log_in_rising"):
         throttles.resized([("chat", 1, 1)])
 
 
@@ -108,32 +115,56 @@ async def test_a_budget_is_per_user_and_refused_calls_say_how_long(counted: Thro
     await counted.spend(budget, user_id=None, address="192.0.2.1")  # anonymous: not counted
 
 
+async def _fail(counted: Throttles, email: str, address: str, times: int = 1) -> None:
+    """`times` log-ins that fail: their units are taken, and kept."""
+    for _ in range(times):
+        await counted.before_log_in(email, address)
+
+
 async def test_log_in_failures_wait_per_address_and_success_clears_them(
     counted: Throttles,
 ) -> None:
     email, guesser, owner = "ada@example.com", "192.0.2.66", "198.51.100.7"
-    for _ in range(5):
-        await counted.before_log_in(email, guesser)
-        await counted.log_in_failed(email, guesser)
+    await _fail(counted, email, guesser, 5)
     with pytest.raises(RateLimited) as refused:
         await counted.before_log_in(email, guesser)
     assert refused.value.extensions["retryAfter"] == 1
     # The owner, elsewhere, is not held up; after a success their own slate is clean.
-    for _ in range(4):
-        await counted.before_log_in(email, owner)
-        await counted.log_in_failed(email, owner)
-    await counted.before_log_in(email, owner)
-    await counted.log_in_succeeded(email, owner)
-    for _ in range(4):
-        await counted.before_log_in(email, owner)
-        await counted.log_in_failed(email, owner)
+    await _fail(counted, email, owner, 4)
+    await counted.log_in_succeeded(await counted.before_log_in(email, owner))
+    await _fail(counted, email, owner, 4)
 
 
 async def test_failures_across_accounts_from_one_address_are_capped(counted: Throttles) -> None:
     sprayer = "203.0.113.9"
     for n in range(8):
-        await counted.before_log_in(f"user{n}@example.com", sprayer)
-        await counted.log_in_failed(f"user{n}@example.com", sprayer)
+        await _fail(counted, f"user{n}@example.com", sprayer)
     with pytest.raises(RateLimited):
         await counted.before_log_in("user8@example.com", sprayer)
     await counted.before_log_in("user8@example.com", "203.0.113.10")
+
+
+async def test_a_right_password_gives_its_units_back(counted: Throttles) -> None:
+    office = "203.0.113.20"
+    for n in range(8):
+        await counted.log_in_succeeded(await counted.before_log_in(f"u{n}@example.com", office))
+    for n in range(8):  # all eight failures are still free
+        await _fail(counted, f"someone{n}@example.com", office)
+    with pytest.raises(RateLimited):
+        await counted.before_log_in("another@example.com", office)
+
+
+async def test_an_account_that_signed_in_from_an_address_passes_its_spray(
+    counted: Throttles,
+) -> None:
+    office = "203.0.113.30"
+    await counted.log_in_succeeded(await counted.before_log_in("regular@example.com", office))
+    for n in range(8):
+        await _fail(counted, f"sprayed{n}@example.com", office)
+    with pytest.raises(RateLimited):
+        await counted.before_log_in("newcomer@example.com", office)
+    # The regular's failures neither meet nor fill the address's windows: its rising wait.
+    await _fail(counted, "regular@example.com", office, 5)
+    with pytest.raises(RateLimited) as refused:
+        await counted.before_log_in("regular@example.com", office)
+    assert refused.value.extensions["retryAfter"] == 1

@@ -30,10 +30,14 @@ def fresh_address() -> str:
 
 
 @contextlib.asynccontextmanager
-async def api_at(url: str, address: str) -> AsyncIterator[Api]:
-    """A client whose requests reach `url` through a trusted proxy, from `address`."""
+async def api_at(url: str, address: str, connections: int = 100) -> AsyncIterator[Api]:
+    """A client whose requests reach `url` through a trusted proxy, from `address`, over
+    up to `connections` connections at once."""
     headers = {"X-Forwarded-For": address}
-    async with httpx.AsyncClient(base_url=url, timeout=30, headers=headers) as client:
+    limits = httpx.Limits(max_connections=connections)
+    async with httpx.AsyncClient(
+        base_url=url, timeout=60, headers=headers, limits=limits
+    ) as client:
         yield Api(client)
 
 
