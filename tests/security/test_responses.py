@@ -11,6 +11,7 @@ at a size within the limit, which is served whole.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -20,7 +21,7 @@ import pytest
 
 from tests.support import Api, RunningServer, Team, make_team
 from tests.support_idempotency import kept_bodies
-from tests.support_ws import WsClient, drain_all, until_live
+from tests.support_ws import WsClient, drain_all
 
 LIMIT = 8 * 1024 * 1024  # MAX_RESPONSE_BYTES's default, which the shared server runs with
 BODY = "x" * 4000  # the longest chat message
@@ -47,6 +48,15 @@ async def chatty(server: RunningServer) -> AsyncIterator[tuple[Api, Team]]:
         for _ in range(10):
             await asyncio.gather(*(api.data(send, variables, team.client.token) for _ in range(10)))
         yield api, team
+
+
+async def say(api: Api, team: Team, body: str) -> None:
+    await api.data(
+        """mutation($input: SendChatMessageInput!) {
+          sendChatMessage(input: $input) { errors { code } } }""",
+        {"input": {"projectId": team.project_id, "body": body}},
+        team.client.token,
+    )
 
 
 def too_large(body: dict[str, Any]) -> None:
@@ -95,14 +105,16 @@ async def test_the_limit_holds_over_websocket_for_operations_and_events(
         small = await ws.subscribe(
             team.project_id, query="subscription($id: ID!) { chatEvents(projectId: $id) { body } }"
         )
-        await until_live(ws, api, team)
+        # Subscribing has no reply: post warm-ups until both subscriptions get one.
+        heard: set[str] = set()
+        for attempt in range(50):
+            await say(api, team, f"warm-up {attempt}")
+            with contextlib.suppress(TimeoutError):
+                while heard != {live, small}:
+                    heard.add((await ws.receive(within=0.5))["id"])
+                break
         await drain_all(ws)
-        await api.data(
-            """mutation($input: SendChatMessageInput!) {
-              sendChatMessage(input: $input) { errors { code } } }""",
-            {"input": {"projectId": team.project_id, "body": "one more"}},
-            team.client.token,
-        )
+        await say(api, team, "one more")
         got = {}
         for _ in range(2):
             message = await ws.receive(within=30)
