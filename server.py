@@ -45,6 +45,7 @@ from schema import ids
 from schema.app_page import app_routes
 from schema.body_limit import BodyLimit
 from schema.calendar_view import calendar_routes
+from schema.executor import limit_response_bytes
 from schema.graphiql import ASSETS_DIR, ASSETS_PATH
 from schema.idempotency import IdempotentMutations
 from schema.persisted_queries import DocumentLru
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
 
     health = DatabaseHealth()
+    limit_response_bytes(settings.max_response_bytes)
     graphql = GraphQLApp(
         graphiql=settings.graphiql,
         allowed_origins=settings.allowed_origins,
@@ -136,7 +138,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             settings.persisted_queries_max_entries, settings.persisted_queries_max_bytes
         ),
     )
-    endpoint = IdempotentMutations(graphql, request_seconds=settings.request_timeout_seconds)
+    endpoint = IdempotentMutations(
+        graphql,
+        request_seconds=settings.request_timeout_seconds,
+        documents=graphql.persisted_queries,
+    )
     app = Starlette(
         routes=[
             Route("/graphql", endpoint, methods=["GET", "POST"]),

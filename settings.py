@@ -218,6 +218,11 @@ class Settings:
     introspection: str = field(default="auto", metadata=env("INTROSPECTION", INTROSPECTION))
     # Larger request bodies get 413 before they are read (schema/body_limit.py).
     max_body_bytes: int = field(default=1024 * 1024, metadata=env("MAX_BODY_BYTES", whole(1024)))
+    # An operation whose answer grows past this is stopped with RESPONSE_TOO_LARGE; at least
+    # 64 KiB, so that no ordinary page is ever refused (schema/response_budget.py).
+    max_response_bytes: int = field(
+        default=8 * 1024 * 1024, metadata=env("MAX_RESPONSE_BYTES", whole(64 * 1024))
+    )
     # An HTTP operation still running after this is stopped with TIMEOUT (schema/guarded_view.py).
     request_timeout_seconds: float = field(
         default=10.0, metadata=env("REQUEST_TIMEOUT_SECONDS", seconds(zero=False))

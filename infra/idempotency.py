@@ -9,8 +9,10 @@ margin), and the next request with the key runs.
 
 What is stored of the request is an HMAC of it under a server key, so the same request
 can be recognised without its variables (passwords, personal data) being kept or
-guessable from a plain hash. The response is kept as sent: it may carry personal data, so
-it is deleted once it can no longer be replayed (`purge`, a chore of the delivery worker).
+guessable from a plain hash. The response is kept as sent, up to MAX_KEPT_BYTES (the
+caller keeps a short marker in place of a larger one, and of any holding a secret): it may
+carry personal data, so it is deleted once it can no longer be replayed (`purge`, a chore
+of the delivery worker).
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ logger = logging.getLogger("milestones.idempotency")
 
 # How long a response is replayed: the draft's and Stripe's 24 hours.
 KEEP_FOR = dt.timedelta(hours=24)
+# The most a row keeps of a response. Mutation payloads are small (the reference page asks
+# for an id and the errors); a project with its 100 milestones is about 30 KB. A response
+# may be as large as MAX_RESPONSE_BYTES (8 MiB): kept for a day, under every key a user may
+# send within the rate limits, that was gigabytes a user.
+MAX_KEPT_BYTES = 64 * 1024
 # How often the delivery worker deletes what expired.
 PURGE_EVERY_SECONDS = 600.0
 # A request finds a hold or a kept row taken over by another at most this many times in a
@@ -132,6 +139,8 @@ def _existing(row: IdempotencyKey, fingerprint: str) -> Kept | Refusal:
 
 async def keep(held: Held, response: Kept) -> bool:
     """Store the response of the request holding the key; False if its hold was lost."""
+    if len(response.body) > MAX_KEPT_BYTES:
+        raise ValueError(f"a kept response is at most {MAX_KEPT_BYTES} bytes")
     stored = await IdempotencyKey.filter(id=held.row_id, holder=held.holder).update(
         status_code=response.status_code,
         content_type=response.content_type,

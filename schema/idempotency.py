@@ -12,27 +12,38 @@ Semantics of the IETF httpapi draft "The Idempotency-Key HTTP Header Field":
 - A malformed key (empty, longer than MAX_KEY_LENGTH, not printable ASCII, sent twice): 400.
 - Queries, and requests without a signed-in viewer, are served as if there were no key:
   nothing changes for a query, and an anonymous caller has no scope to keep a key in
-  (signUp and logIn, the mutations that need no token, answer with a session token,
-  which must not sit in the database in clear; retrying them is safe anyway).
+  (signUp and logIn, the mutations that need no token, are safe to retry anyway).
+- A mutation named by persisted-query hash alone is the request of its document: the same
+  key and hash replay it. A hash this process does not hold is answered NOT_FOUND here, as
+  the endpoint would, and runs nothing. A document of several operations without
+  `operationName` runs nothing (schema/operation_choice.py): no key to honour.
 - Only responses of mutations that ran are kept: a 200 whose top-level errors, if any, are
-  the contract's access errors. A crash, a time-out, a refused document or rate limit, a
-  5xx is not kept, so the client can retry; a user error in the payload is kept.
+  the contract's access errors or RESPONSE_TOO_LARGE (the mutation ran; its answer was
+  not sent). A crash, a time-out, a refused document or rate limit, a 5xx is not kept, so
+  the client can retry; a user error in the payload is kept.
+- An answer that may hold a secret (a session token of signUp or logIn, a calendar feed
+  URL: schema/idempotent_requests.py decides from the document), or that is larger than a
+  row keeps (infra.idempotency.MAX_KEPT_BYTES), is sent to the client but not stored: the
+  key keeps a marker instead, and a retry gets IDEMPOTENT_RESPONSE_NOT_KEPT saying why,
+  with the original status. Releasing the key instead would run the mutation again on the
+  retry; the marker keeps the promise that it runs once.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
 import orjson
-from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infra import idempotency
-from infra.idempotency import Held, Kept, Refusal
+from infra.idempotency import MAX_KEPT_BYTES, Held, Kept, Refusal
+from schema.http_media import wants_graphql_response
+from schema.idempotent_requests import UnknownPersistedQuery, mutation_request
+from schema.persisted_queries import NOT_FOUND, PersistedQueries
 from services import auth
 
 logger = logging.getLogger("milestones.http")
@@ -41,11 +52,23 @@ HEADER = "idempotency-key"
 # The draft leaves the bound to servers; Stripe's is 255 too.
 MAX_KEY_LENGTH = 255
 # Top-level errors a mutation that ran may answer with: its response is kept.
-KEPT_ERROR_CODES = frozenset({"UNAUTHENTICATED", "NOT_FOUND", "FORBIDDEN", "BAD_USER_INPUT"})
+KEPT_ERROR_CODES = frozenset(
+    {"UNAUTHENTICATED", "NOT_FOUND", "FORBIDDEN", "BAD_USER_INPUT", "RESPONSE_TOO_LARGE"}
+)
 # Past its time budget and this, a request's process is taken to have died: a retry runs.
 HOLD_MARGIN_SECONDS = 60.0
-# The parser's bound on a document (the schema's own is MaxTokensLimiter's).
-MAX_TOKENS = 2000
+# What a replay answers when the response was not kept (see `to_keep`).
+NOT_KEPT = "IDEMPOTENT_RESPONSE_NOT_KEPT"
+HELD_A_SECRET = (
+    "This request ran once already. Its answer held a secret (a session token or a calendar "
+    "feed URL), which the server never stores, so it is not replayed: send a new request, "
+    "with a new Idempotency-Key, to get one."
+)
+TOO_LARGE_TO_KEEP = (
+    "This request ran once already. Its answer was larger than the {limit} bytes the server "
+    "keeps for replays, so it is not replayed: read what you need with a query, and use a "
+    "new Idempotency-Key for a new request."
+)
 REFUSALS = {
     Refusal.IN_USE: (
         409,
@@ -79,30 +102,32 @@ def parse_key(values: list[str]) -> str:
     return text
 
 
-def mutation_request(body: bytes) -> bytes | None:
-    """The canonical form of a request for one mutation, or None for anything else."""
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):
-        return None  # strawberry answers it with a 400
-    if not isinstance(data, dict) or not isinstance(data.get("query"), str):
-        return None
-    name = data.get("operationName")
-    try:
-        document = parse(data["query"], no_location=True, max_tokens=MAX_TOKENS)
-        operation = get_operation_ast(document, name if isinstance(name, str) else None)
-    except GraphQLError:
-        return None
-    if operation is None or operation.operation is not OperationType.MUTATION:
-        return None
-    parts = {k: data.get(k) for k in ("query", "operationName", "variables", "extensions")}
-    # Key order and spacing are the client's JSON encoder's, not part of the request.
-    return json.dumps(parts, sort_keys=True, separators=(",", ":")).encode()
-
-
 def error_response(status: int, code: str, message: str) -> Kept:
     body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
     return Kept(status, "application/json", body)
+
+
+def to_keep(response: Kept, *, secret: bool) -> Kept:
+    """What to keep of the response of a mutation that ran: the response itself, or a
+    marker when it may hold a secret or is larger than a row keeps. The marker still holds
+    the key, so that a retry does not run the mutation a second time, and tells why."""
+    if secret:
+        message = HELD_A_SECRET
+    elif len(response.body) > MAX_KEPT_BYTES:
+        message = TOO_LARGE_TO_KEEP.format(limit=MAX_KEPT_BYTES)
+    else:
+        return response
+    error = {"message": message, "extensions": {"code": NOT_KEPT}}
+    body = orjson.dumps({"data": None, "errors": [error]})
+    return Kept(response.status_code, response.content_type, body)
+
+
+def persisted_query_not_found(accept: str | None) -> Kept:
+    """The endpoint's own answer to a hash it does not hold (schema/persisted_queries.py)."""
+    response = error_response(200, NOT_FOUND, "PersistedQueryNotFound")
+    if wants_graphql_response(accept):
+        return Kept(400, "application/graphql-response+json", response.body)
+    return response
 
 
 def is_kept(status: int, body: bytes) -> bool:
@@ -180,8 +205,12 @@ def replaying(body: bytes, receive: Receive) -> Receive:
 class IdempotentMutations:
     """ASGI wrapper of the GraphQL endpoint that honours Idempotency-Key (see above)."""
 
-    def __init__(self, app: ASGIApp, *, request_seconds: float) -> None:
+    def __init__(
+        self, app: ASGIApp, *, request_seconds: float, documents: PersistedQueries
+    ) -> None:
         self.app = app
+        # The endpoint's persisted queries: a request may name its document by hash alone.
+        self.documents = documents
         # How long a running request holds its key before it counts as abandoned: its time
         # budget (REQUEST_TIMEOUT_SECONDS) and a margin.
         self.hold = timedelta(seconds=request_seconds + HOLD_MARGIN_SECONDS)
@@ -199,15 +228,20 @@ class IdempotentMutations:
             return
         body = await read_body(receive)
         receive = replaying(body, receive)
-        request = mutation_request(body)
+        request = mutation_request(body, self.documents)
         token = auth.bearer_token(headers.get("authorization"))
         viewer = await auth.user_for_token(token) if request is not None and token else None
         if request is None or viewer is None:
             await self.app(scope, receive, send)
             return
-        claimed = await idempotency.claim(viewer.id, key, request, self.hold)
+        if isinstance(request, UnknownPersistedQuery):
+            # Answered here: were the document stored meanwhile, the endpoint would run the
+            # mutation without its key. The client sends the document, and its key, again.
+            await send_response(send, persisted_query_not_found(headers.get("accept")), [])
+            return
+        claimed = await idempotency.claim(viewer.id, key, request.canonical, self.hold)
         if isinstance(claimed, Held):
-            await self._run(claimed, scope, receive, send)
+            await self._run(claimed, request.secret, scope, receive, send)
         elif isinstance(claimed, Kept):
             await send_response(send, claimed, [(b"idempotent-replayed", b"true")])
         else:
@@ -215,7 +249,9 @@ class IdempotentMutations:
             extra = [(b"retry-after", b"1")] if claimed is Refusal.IN_USE else []
             await send_response(send, error_response(status, claimed.value, message), extra)
 
-    async def _run(self, held: Held, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _run(
+        self, held: Held, secret: bool, scope: Scope, receive: Receive, send: Send
+    ) -> None:
         captured = Captured()
         try:
             await self.app(scope, receive, captured.send)
@@ -227,7 +263,7 @@ class IdempotentMutations:
         response = captured.kept()
         try:
             if is_kept(response.status_code, response.body):
-                await idempotency.keep(held, response)
+                await idempotency.keep(held, to_keep(response, secret=secret))
             else:
                 await idempotency.release(held)
         except Exception:

@@ -68,7 +68,12 @@ def refused(message: str, code: str) -> PreExecutionError:
 
 def requested_hash(request: GraphQLRequestData) -> str | PreExecutionError | None:
     """The hash the request names, None if it uses no persisted query, or why it cannot."""
-    persisted = (request.extensions or {}).get("persistedQuery")
+    return named_hash(request.extensions)
+
+
+def named_hash(extensions: object) -> str | PreExecutionError | None:
+    """The hash a request's `extensions` name, None if they name none, or why they cannot."""
+    persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
     if persisted is None:
         return None
     if not isinstance(persisted, dict) or persisted.get("version") != 1:
@@ -100,6 +105,12 @@ class PersistedQueries:
         if hashlib.sha256(request.query.encode()).hexdigest() != digest:
             return refused("provided sha does not match query", "BAD_REQUEST")
         return request
+
+    def stored(self, extensions: object) -> str | None:
+        """The document stored under the hash `extensions` name; None if they name none, or
+        one this process does not hold (the request is then answered NOT_FOUND)."""
+        digest = named_hash(extensions)
+        return self.store.get(digest) if isinstance(digest, str) else None
 
     def remember(self, request: GraphQLRequestData) -> None:
         """Keep the document of a request that named a hash and parsed and validated."""

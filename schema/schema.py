@@ -38,6 +38,7 @@ from schema.error_codes import CodedParserCache, ValidationErrorCodes
 from schema.executor import ApiExecutor
 from schema.mutation import mutation
 from schema.observe import Observed
+from schema.operation_choice import OneOperationOrItsName
 from schema.permissions import CanCreateProjects, CanSeeUndeliveredEmails, IsAuthenticated
 from schema.types.common import Node
 from schema.types.email import OutboxEmailType
@@ -235,6 +236,7 @@ schema = MilestonesSchema(
         CodedParserCache,
         # Strawberry's ValidationCache, also hiding the schema from whom INTROSPECTION says.
         VisibilityValidation,
+        OneOperationOrItsName,  # several operations need `operationName` (the spec's rule)
         # After validation: costs only a valid document, and refuses it before execution.
         lambda: QueryCostLimiter(limit=MAX_COST),
         lambda: MaskErrors(should_mask_error=_is_internal, error_message="Internal error."),

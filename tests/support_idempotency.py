@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -78,3 +80,25 @@ async def held_keys(conn: asyncpg.Connection, user_id: str) -> int:
         pk(user_id),
     )
     return int(count)
+
+
+async def kept_bodies(database_url: str, user_id: str | None = None) -> list[bytes]:
+    """The bodies the idempotency table holds (of one user's keys, if given), read with a
+    connection of the test's own, as anyone with the database would read them."""
+    sql = "SELECT body FROM idempotency_key WHERE body IS NOT NULL"
+    args: tuple[int, ...] = ()
+    if user_id is not None:
+        sql += " AND user_id = {}"
+        args = (pk(user_id),)
+    parts = urlsplit(database_url)
+    if parts.scheme == "sqlite":
+        with contextlib.closing(sqlite3.connect(database_url.removeprefix("sqlite://"))) as db:
+            rows = db.execute(sql.format("?"), args).fetchall()
+        return [bytes(body) for (body,) in rows]
+    dsn = urlunsplit(("postgresql", parts.netloc, parts.path, "", ""))
+    conn = await asyncpg.connect(dsn)
+    try:
+        records = await conn.fetch(sql.format("$1"), *args)
+    finally:
+        await conn.close()
+    return [bytes(record["body"]) for record in records]
