@@ -138,11 +138,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
             settings.persisted_queries_max_entries, settings.persisted_queries_max_bytes
         ),
     )
+    # The only WebSocket route: counted there, so that plain HTTP pays nothing for it.
+    sockets = SocketsPerAddress(
+        graphql,
+        limit=settings.max_sockets_per_address,
+        trusted_proxies=settings.trusted_proxies,
+    )
     endpoint = IdempotentMutations(graphql, request_seconds=settings.request_timeout_seconds)
     app = Starlette(
         routes=[
             Route("/graphql", endpoint, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
+            WebSocketRoute("/graphql", sockets),
             Route("/healthz", health.check),
             Route("/unsubscribe/{token}", unsubscribe, methods=["GET", "POST"]),
             *calendar_routes(settings.trusted_proxies),
@@ -158,11 +164,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # First: every line logged for the request carries its id.
             Middleware(RequestIds),
             Middleware(StartupGate, readiness=readiness),
-            Middleware(
-                SocketsPerAddress,
-                limit=settings.max_sockets_per_address,
-                trusted_proxies=settings.trusted_proxies,
-            ),
             # Inside Starlette's error handling, so that it sees the refusal, not a crash.
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
         ],

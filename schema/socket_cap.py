@@ -9,9 +9,9 @@ error `TOO_MANY_SOCKETS` and `Retry-After`, which a browser's WebSocket reports 
 connection, and which a client can tell from a server that is down. Closing a socket frees
 its place at once.
 
-The count is per process (several processes allow that many times the cap), and only
-WebSockets are counted: plain HTTP connections are short-lived, bounded by the keep-alive
-and header timeouts (infra/http_protocol.py).
+The count is per process (several processes allow that many times the cap). Only
+WebSockets are counted, and only the WebSocket route is wrapped: plain HTTP connections
+are short-lived, bounded by the keep-alive and header timeouts (infra/http_protocol.py).
 """
 
 from __future__ import annotations
