@@ -31,6 +31,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from infra import events, idempotency, links, logs
 from infra.health import DatabaseHealth
+from infra.http_protocol import DeadlineHttpProtocol
 from infra.mail_worker import MailWorker, running_worker
 from infra.metrics_endpoint import serve_metrics
 from infra.probes import Readiness, StartupGate, live
@@ -50,6 +51,7 @@ from schema.graphiql import ASSETS_DIR, ASSETS_PATH
 from schema.idempotency import IdempotentMutations
 from schema.persisted_queries import DocumentLru
 from schema.schema import schema
+from schema.socket_cap import SocketsPerAddress
 from schema.tracing import tracing, tracing_available
 from schema.unsubscribe import unsubscribe
 from schema.view import GraphQLApp
@@ -138,6 +140,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             settings.persisted_queries_max_entries, settings.persisted_queries_max_bytes
         ),
     )
+    # The only WebSocket route: counted there, so that plain HTTP pays nothing for it.
+    sockets = SocketsPerAddress(
+        graphql,
+        limit=settings.max_sockets_per_address,
+        trusted_proxies=settings.trusted_proxies,
+    )
     endpoint = IdempotentMutations(
         graphql,
         request_seconds=settings.request_timeout_seconds,
@@ -146,7 +154,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=[
             Route("/graphql", endpoint, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
+            WebSocketRoute("/graphql", sockets),
             Route("/healthz", health.check),
             Route("/unsubscribe/{token}", unsubscribe, methods=["GET", "POST"]),
             *calendar_routes(settings.trusted_proxies),
@@ -221,6 +229,11 @@ def serve(settings: Settings, host: str, port: int) -> int:
         ws_per_message_deflate=False,
         # uvicorn's own protocol, keeping less for each idle socket (infra/ws_protocol.py).
         ws=LeanWebSocketsProtocol,
+        # uvicorn's httptools protocol, with deadlines for slow heads and clients that never
+        # read (infra/http_protocol.py).
+        http=DeadlineHttpProtocol.with_deadlines(
+            settings.header_timeout_seconds, settings.write_timeout_seconds
+        ),
         # The app alone decides whose X-Forwarded-For to believe (TRUSTED_PROXIES); uvicorn
         # would otherwise let any process on this machine name the client's address.
         proxy_headers=False,

@@ -227,6 +227,19 @@ class Settings:
     request_timeout_seconds: float = field(
         default=10.0, metadata=env("REQUEST_TIMEOUT_SECONDS", seconds(zero=False))
     )
+    # A connection must have sent its whole request head within this; one whose response
+    # has waited this long for the client to read is aborted (infra/http_protocol.py).
+    header_timeout_seconds: float = field(
+        default=10.0, metadata=env("HEADER_TIMEOUT_SECONDS", seconds(zero=False))
+    )
+    write_timeout_seconds: float = field(
+        default=30.0, metadata=env("WRITE_TIMEOUT_SECONDS", seconds(zero=False))
+    )
+    # Open WebSockets per client address in each process; more are refused with 429
+    # (schema/socket_cap.py).
+    max_sockets_per_address: int = field(
+        default=1000, metadata=env("MAX_SOCKETS_PER_ADDRESS", whole(1))
+    )
     allowed_origins: tuple[str, ...] = field(default=(), metadata=env("ALLOWED_ORIGINS", NAMES))
     # The documents automatic persisted queries keep per process (schema/persisted_queries.py).
     persisted_queries_max_entries: int = field(

@@ -4,13 +4,21 @@ A declared `Content-Length` over the limit is refused at once, without reading a
 the body. A body without one (chunked) is counted as it streams in, and refused as soon as
 the count passes the limit: the server never holds more than the limit plus one chunk.
 Every HTTP route sits behind this, not only /graphql: nothing here needs a large body.
+
+A client that closes its connection before its whole body has come (a page closed, a
+network gone, a benchmark stopped) is expected, and nobody is left to answer: starlette's
+ClientDisconnect ends the request with one INFO line, not a traceback at ERROR.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+logger = logging.getLogger("milestones.http")
 
 
 class BodyTooLarge(Exception):
@@ -67,6 +75,8 @@ class BodyLimit:
             # yet; were it otherwise, the connection just ends with the half-sent response.
             if not started:
                 await self._refuse(send)
+        except ClientDisconnect:
+            logger.info("client closed the connection before sending its whole body")
 
     async def _refuse(self, send: Send) -> None:
         body = json.dumps(

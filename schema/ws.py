@@ -32,6 +32,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
+    Message,
     SubscribeMessage,
 )
 
@@ -41,6 +42,7 @@ from infra.shutdown import open_connections
 from models import hash_token
 from schema.context import Context
 from schema.dataloaders import Loaders
+from schema.guarded_view import field_problem
 from schema.live import LiveSubscription
 from services import auth
 
@@ -69,6 +71,22 @@ IDLE_LOADERS = _remembering_nothing()
 # A socket whose session ended closes as one refused at connection time does.
 SESSION_ENDED_CLOSE_CODE = 4403
 SESSION_ENDED_CLOSE_REASON = "Session ended; sign in again."
+
+
+def message_problem(message: object) -> str | None:
+    """What makes a message invalid before strawberry reads it (it would crash on these):
+    the protocol closes the socket with 4400 and this reason."""
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        return "A message must be a JSON object with a `type` string."
+    kind = message["type"]
+    if kind in ("subscribe", "complete") and not isinstance(message.get("id"), str):
+        return "A subscribe or complete message needs an `id` string."
+    if kind == "subscribe":
+        payload = message.get("payload")
+        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+            return "A subscribe message needs a `payload` object with a `query` string."
+        return field_problem(payload)
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +144,13 @@ class SharedResultsWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             # Only once accepted: a refused token has no socket to end.
             self.token_hash = hash_token(self.context.token)
             open_sockets.add(self.token_hash, self)
+
+    async def handle_message(self, message: Message) -> None:
+        problem = message_problem(message)
+        if problem:
+            await self.handle_invalid_message(problem)
+            return
+        await super().handle_message(message)
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         if self.token_hash:

@@ -191,7 +191,7 @@ async def test_apq_by_get_runs_queries_never_mutations(http: httpx.AsyncClient) 
     assert "PERSISTED_QUERY_NOT_FOUND" not in codes(by_post), by_post
     # ...yet GET does not run it.
     by_get = await http.get("/graphql", params=mext, headers={"Accept": GRAPHQL_RESPONSE})
-    assert by_get.status_code == 400, by_get.text
+    assert by_get.status_code == 405, by_get.text  # GraphQL over HTTP: a MUST
     assert "mutation" in by_get.json()["errors"][0]["message"]
 
 
