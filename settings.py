@@ -238,7 +238,7 @@ class Settings:
     # Open WebSockets per client address in each process; more are refused with 429
     # (schema/socket_cap.py).
     max_sockets_per_address: int = field(
-        default=1000, metadata=env("MAX_SOCKETS_PER_ADDRESS", whole(1))
+        default=10_000, metadata=env("MAX_SOCKETS_PER_ADDRESS", whole(1))
     )
     allowed_origins: tuple[str, ...] = field(default=(), metadata=env("ALLOWED_ORIGINS", NAMES))
     # The documents automatic persisted queries keep per process (schema/persisted_queries.py).

@@ -100,9 +100,9 @@ async def served_over_websocket(url: str, local: str) -> bool:
 
 
 async def test_one_address_holds_at_most_max_sockets_per_address(tmp_path: Path) -> None:
-    """2,000 idle WebSockets from one address: the default cap (1,000) are accepted, the rest
-    refused with 429, and a client from another address is served meanwhile."""
-    async with serving(tmp_path) as url:
+    """2,000 idle WebSockets from one address, the cap set to 1,000: 1,000 are accepted, the
+    rest refused with 429, and a client from another address is served meanwhile."""
+    async with serving(tmp_path, MAX_SOCKETS_PER_ADDRESS="1000") as url:
         before = rss_mb(url)
         held: list[asyncio.StreamWriter] = []
         statuses: list[int] = []
