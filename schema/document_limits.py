@@ -107,7 +107,7 @@ def _error(what: str, limit: int, node: OperationDefinitionNode | None = None) -
 
 def _children(selection_set: SelectionSetNode) -> Iterator[SelectionSetNode]:
     for selection in selection_set.selections:
-        if not isinstance(selection, FragmentSpreadNode) and selection.selection_set:
+        if isinstance(selection, (FieldNode, InlineFragmentNode)) and selection.selection_set:
             yield selection.selection_set
 
 
@@ -169,7 +169,7 @@ class _Shape:
                     deepest = max(deepest, 1 + self.depth(selection.selection_set))
             elif isinstance(selection, InlineFragmentNode):
                 deepest = max(deepest, self.depth(selection.selection_set))
-            else:
+            elif isinstance(selection, FragmentSpreadNode):
                 deepest = max(deepest, self.depths.get(selection.name.value, 0))
         return deepest
 
@@ -184,7 +184,7 @@ class _Shape:
                     count += self.aliases(selection.selection_set)
             elif isinstance(selection, InlineFragmentNode):
                 count += self.aliases(selection.selection_set)
-            else:
+            elif isinstance(selection, FragmentSpreadNode):
                 count += self.alias_counts.get(selection.name.value, 0)
         return count
 
@@ -204,8 +204,9 @@ class _Shape:
                         return selection
                     if selection.selection_set:
                         inside.append(selection.selection_set)
-                elif not isinstance(selection, FragmentSpreadNode) and selection.selection_set:
-                    outside.append(selection.selection_set)
+                elif isinstance(selection, (FieldNode, InlineFragmentNode)):
+                    if selection.selection_set:
+                        outside.append(selection.selection_set)
         while inside:
             current = inside.pop()
             for selection in current.selections:
@@ -247,7 +248,7 @@ def selections_over(
                     same.append((selection, via))
                 elif isinstance(selection, InlineFragmentNode):
                     sets.append((selection.selection_set, via))
-                else:
+                elif isinstance(selection, FragmentSpreadNode):
                     name = selection.name.value
                     fragment = fragments.get(name)
                     if fragment is not None and name not in expanded and name not in via:

@@ -200,6 +200,12 @@ class MilestonesSchema(strawberry.Schema):
         for error in errors:
             if _is_internal(error):
                 logger.error("internal error", exc_info=error.original_error)
+            elif error.path is None:
+                # A document refused before execution (a parse error is raised): the frames
+                # of its traceback hold the request, body and text, and the error itself, a
+                # cycle that only the garbage collector frees, and server.py makes it run
+                # rarely. 250 refused documents of 0.9 MB held 430 MB that way.
+                error.__traceback__ = None
 
 
 schema = MilestonesSchema(
