@@ -74,7 +74,7 @@ def limit_errors(document: DocumentNode) -> list[GraphQLError]:
             return [_error(message, MAX_DEPTH, operation)]
     aliases = sum(shape.aliases(o.selection_set) for o in operations)
     if aliases > MAX_ALIASES:
-        return [_error(f"The document uses {aliases} aliases", MAX_ALIASES)]
+        return [_error(f"The document uses {aliases:,} aliases", MAX_ALIASES)]
     aliased = shape.introspection_alias(operations)
     if aliased is not None:
         return [

@@ -159,8 +159,9 @@ async def test_costly_documents_are_answered_or_refused_cheaply_by_post_and_get(
                 # GET carries what fits in a URL; the 0.9 MB documents go by POST.
                 methods = ("POST", "GET") if len(document) < 60_000 else ("POST",)
                 for method in methods:
+                    # A comment of its own, so that it is not answered from a cache.
                     before = cpu_seconds(pid)
-                    body = await send(client, method, document)
+                    body = await send(client, method, f"{document}\n# by {method}")
                     spent = cpu_seconds(pid) - before
                     assert spent < CPU_PER_DOCUMENT, f"{what} by {method}: {spent:.2f} s of CPU"
                     check_outcome(body, code, word)
@@ -174,11 +175,13 @@ async def test_distinct_documents_leave_memory_where_it_was(tmp_path: Path) -> N
             await api.post("{ me { id } }")
         start = rss_mib(pid)
         # The probe: big documents, each with a different comment.
+        outcomes = set()
         for i in range(250):
             comment = f"# {i} " + "x" * BIG
             body = await api.post(f"{comment}\n{{ me {{ id }} }}")
-            assert body["errors"][0]["extensions"]["code"] == PARSE_FAILED, body
+            outcomes.add(body["errors"][0]["extensions"]["code"] if "errors" in body else "ok")
         assert rss_mib(pid) - start < 150, (start, rss_mib(pid))
+        assert outcomes == {PARSE_FAILED}  # refused before they are lexed
         # Documents at the token limit, each distinct and valid: what the caches may keep
         # is bounded in bytes, not only in entries.
         for i in range(200):
