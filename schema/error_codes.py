@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from graphql import DocumentNode, GraphQLError, parse
 from strawberry.extensions import SchemaExtension
 
-from schema.document_cache import BoundedCache, document_bytes
+from schema.document_cache import BoundedCache, document_bytes, unlink_tokens
 from schema.document_limits import MAX_TOKENS, too_long
 
 PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
@@ -59,7 +59,7 @@ def parse_document(text: str) -> DocumentNode:
             error.extensions = {**(error.extensions or {}), "code": PARSE_FAILED}
         raise error
     assert document is not None
-    _parsed.put(text, document, document_bytes(text, document))
+    _parsed.put(text, document, document_bytes(text, unlink_tokens(document)))
     return document
 
 

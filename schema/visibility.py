@@ -28,7 +28,13 @@ from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRul
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from schema.context import Context
-from schema.document_cache import BoundedCache, CacheInfo, document_bytes, text_bytes
+from schema.document_cache import (
+    BoundedCache,
+    CacheInfo,
+    document_bytes,
+    text_bytes,
+    token_count,
+)
 from schema.document_limits import limit_errors
 from schema.error_codes import VALIDATION_FAILED, with_code
 
@@ -117,7 +123,7 @@ class _CachedValidation:
                 errors = [_generic(error, INVALID_DOCUMENT) for error in errors]
         if text:
             # Errors hold the document's nodes, and so the whole document.
-            weight = document_bytes(text, document) if errors else text_bytes(text)
+            weight = document_bytes(text, token_count(document)) if errors else text_bytes(text)
             self._cache.put(key, errors, weight)
         return errors
 
