@@ -24,7 +24,6 @@ an abstract type, and fields that execution would merge all count in full.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -53,6 +52,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
+from schema.document_cache import BoundedCache, text_bytes
 from schema.pagination import DEFAULT_PAGE, MAX_PAGE
 from services.milestones import MAX_MILESTONES
 
@@ -193,36 +193,25 @@ def operation_cost(
     return walk.selections(operation.selection_set, root)
 
 
-def _variables_key(variables: Mapping[str, Any] | None) -> tuple[tuple[str, int | None], ...]:
-    # Exactly what the walk reads of the variables: which are given, and the page sizes
-    # among them. Ids and inputs vary without changing the cost; an absent variable (its
-    # default applies) and one given as null or as text are told apart.
+def _variables_key(
+    operation: OperationDefinitionNode, variables: Mapping[str, Any] | None
+) -> tuple[tuple[str, int | None], ...]:
+    # Exactly what the walk reads of the variables: which of the operation's variables are
+    # given, and the page sizes among them. Ids and inputs vary without changing the cost;
+    # an absent variable (its default applies) and one given as null or as text are told
+    # apart. Variables the operation does not declare are left out: the client chooses
+    # their names and number, and they must not become part of a kept key.
     if not variables:
         return ()
-    return tuple(sorted((name, _as_int(value)) for name, value in variables.items()))
+    declared = (d.variable.name.value for d in operation.variable_definitions or ())
+    return tuple(sorted((n, _as_int(variables[n])) for n in declared if n in variables))
 
 
-class _Costs:
-    """Costs by (document text, operation, variables as costed): a repeated request is one
-    dictionary look-up. Bounded, oldest dropped first, so unique documents cannot grow it."""
-
-    def __init__(self, maxsize: int) -> None:
-        self.maxsize = maxsize
-        self.entries: OrderedDict[tuple[Any, ...], int] = OrderedDict()
-
-    def get(self, key: tuple[Any, ...]) -> int | None:
-        cost = self.entries.get(key)
-        if cost is not None:
-            self.entries.move_to_end(key)
-        return cost
-
-    def put(self, key: tuple[Any, ...], cost: int) -> None:
-        self.entries[key] = cost
-        if len(self.entries) > self.maxsize:
-            self.entries.popitem(last=False)
-
-
-_costs = _Costs(maxsize=512)
+# Costs by (document text, operation name, variables as costed): a repeated request is
+# one dictionary look-up. Bounded in entries and bytes (schema/document_cache.py).
+_costs: BoundedCache[tuple[str, str | None, tuple[tuple[str, int | None], ...]], int] = (
+    BoundedCache(max_entries=512, max_bytes=8 << 20)
+)
 
 
 def cost_limit_exceeded(cost: int, limit: int) -> GraphQLError:
@@ -257,16 +246,21 @@ class QueryCostLimiter(SchemaExtension):
 
     @staticmethod
     def _cost(context: ExecutionContext) -> int:
-        assert context.graphql_document is not None
-        key = (context.query, context.operation_name, _variables_key(context.variables))
-        cost = _costs.get(key) if context.query is not None else None
+        document = context.graphql_document
+        assert document is not None
+        operation = get_operation_ast(document, context.operation_name)
+        if operation is None:
+            return 0  # execution reports the missing operation
+        text = context.query
+        key = (text or "", context.operation_name, _variables_key(operation, context.variables))
+        cost = _costs.get(key) if text else None
         if cost is None:
             cost = operation_cost(
                 context.schema._schema,  # the graphql-core schema strawberry validates against
-                context.graphql_document,
+                document,
                 context.operation_name,
                 context.variables,
             )
-            if context.query is not None:
-                _costs.put(key, cost)
+            if text:
+                _costs.put(key, cost, text_bytes(text) + 64 * (len(key[2]) + 1))
         return cost

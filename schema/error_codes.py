@@ -1,17 +1,20 @@
 """`extensions.code` on the errors of a document that cannot run, as Apollo clients expect.
 
-A document that does not parse gets GRAPHQL_PARSE_FAILED (the token limit is a parse limit),
-one that does not validate GRAPHQL_VALIDATION_FAILED (the depth and alias limits are
-validation rules). An error that already has a code keeps it: COST_LIMIT_EXCEEDED says
-more than "invalid".
+A document that does not parse gets GRAPHQL_PARSE_FAILED (the length and token limits are
+parse limits), one that does not validate GRAPHQL_VALIDATION_FAILED (the other limits of
+schema/document_limits.py are checked with validation). An error that already has a code
+keeps it: COST_LIMIT_EXCEEDED says more than "invalid".
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from graphql import GraphQLError
-from strawberry.extensions import ParserCache, SchemaExtension
+from graphql import DocumentNode, GraphQLError, parse
+from strawberry.extensions import SchemaExtension
+
+from schema.document_cache import BoundedCache, document_bytes, unlink_tokens
+from schema.document_limits import MAX_TOKENS, too_long
 
 PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
@@ -35,20 +38,42 @@ def with_code(error: GraphQLError, code: str) -> GraphQLError:
     )
 
 
-class CodedParserCache(ParserCache):
-    """strawberry's ParserCache, its syntax errors coded GRAPHQL_PARSE_FAILED.
+# Parsed documents by their text. Only what parsed is kept; failures raise every time.
+_parsed: BoundedCache[str, DocumentNode] = BoundedCache(max_entries=128, max_bytes=32 << 20)
 
-    The cache parses when its hook starts, so a syntax error escapes every hook: it is coded
-    here, where it is raised (a new error each time: failed parses are not cached).
+
+def parse_document(text: str) -> DocumentNode:
+    """`text` parsed within the length and token limits, from the cache when it can be;
+    a GraphQLError coded GRAPHQL_PARSE_FAILED when it does not parse."""
+    error = too_long(text)  # before the look-up, which hashes the whole text
+    document = _parsed.get(text) if error is None else None
+    if document is not None:
+        return document
+    if error is None:
+        try:
+            document = parse(text, max_tokens=MAX_TOKENS)
+        except GraphQLError as e:
+            error = e
+    if error is not None:
+        if not (error.extensions and "code" in error.extensions):
+            error.extensions = {**(error.extensions or {}), "code": PARSE_FAILED}
+        raise error
+    assert document is not None
+    _parsed.put(text, document, document_bytes(text, unlink_tokens(document)))
+    return document
+
+
+class CodedParser(SchemaExtension):
+    """Parses with parse_document, in place of strawberry's parsing and ParserCache.
+
+    It parses when its hook starts, so a parse error escapes every hook, already coded.
     """
 
     def on_parse(self) -> Iterator[None]:
-        try:
-            yield from super().on_parse()
-        except GraphQLError as error:
-            if not (error.extensions and "code" in error.extensions):
-                error.extensions = {**(error.extensions or {}), "code": PARSE_FAILED}
-            raise
+        context = self.execution_context
+        if context.graphql_document is None and context.query:
+            context.graphql_document = parse_document(context.query)
+        yield
 
 
 class ValidationErrorCodes(SchemaExtension):
