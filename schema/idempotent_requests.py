@@ -29,8 +29,9 @@ from graphql import (
 )
 from graphql.language.visitor import BREAK
 
+from schema.document_limits import MAX_TOKENS, too_long
 from schema.persisted_queries import PersistedQueries, named_hash
-from schema.schema import MAX_TOKENS, schema
+from schema.schema import schema
 
 # (type, field) of every field whose value is a credential: keep this list in step with
 # the schema (tests/test_unit_idempotent_requests.py looks for fields it misses).
@@ -72,8 +73,8 @@ def mutation_request(
             # A well-formed hash this process does not hold: the endpoint would answer
             # NOT_FOUND, unless another request stored the document meanwhile.
             return UNKNOWN_PERSISTED_QUERY if isinstance(named_hash(extensions), str) else None
-    if not isinstance(query, str):
-        return None
+    if not isinstance(query, str) or too_long(query) is not None:
+        return None  # refused by the schema's parse step before anything runs
     name = data.get("operationName")
     try:
         # The schema's own bound: what does not parse here does not run there either.
