@@ -172,6 +172,8 @@ class VisibilityExecutor(StrawberryGraphQLCoreExecutionContext):
         if hidden:
             kwargs["hide_suggestions"] = True
         built = super().build(schema, document, root_value, context_value, *args, **kwargs)
-        if hidden and isinstance(built, list):  # the variables did not coerce
-            return [_generic(error, INVALID_VARIABLES, "BAD_USER_INPUT") for error in built]
+        if isinstance(built, list):  # the variables did not coerce: the client's to fix
+            if hidden:
+                return [_generic(error, INVALID_VARIABLES, "BAD_USER_INPUT") for error in built]
+            return [with_code(error, "BAD_USER_INPUT") for error in built]
         return built

@@ -86,6 +86,28 @@ async def test_a_get_parameter_of_the_wrong_type_is_a_400(api: Api, params: dict
     assert served.json() == {"data": {"__typename": "Query"}}
 
 
+# Variables that do not fit the operation's definitions, signed in (the schema is revealed).
+BAD_VARIABLES: list[tuple[str, dict[str, Any]]] = [
+    ("query($id: ID!) { project(id: $id) { id } }", {}),
+    ("query($n: Int) { projects(first: $n) { edges { node { id } } } }", {"n": "x"}),
+    ("mutation($i: SignUpInput!) { signUp(input: $i) { token } }", {"i": {"role": "KING"}}),
+]
+
+
+@pytest.mark.parametrize(("query", "variables"), BAD_VARIABLES, ids=lambda v: json.dumps(v))
+async def test_variables_that_do_not_fit_are_bad_user_input(
+    api: Api, query: str, variables: dict[str, Any]
+) -> None:
+    """A client's variables that fail coercion carry a code, whoever sends them."""
+    team = await make_team(api)
+    with no_error_logged():
+        answer = await api.post(query, variables, team.client.token)
+    assert answer["data"] is None, answer
+    assert answer["errors"], answer
+    assert {e.get("extensions", {}).get("code") for e in answer["errors"]} == {"BAD_USER_INPUT"}
+    assert "Variable '$" in answer["errors"][0]["message"], answer  # revealed: in full
+
+
 async def test_lone_surrogates_are_refused_where_the_json_is_decoded(api: Api) -> None:
     """`"\\ud800"` is valid JSON syntax but no text: UTF-8 cannot encode it."""
     team = await make_team(api)
