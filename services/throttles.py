@@ -20,11 +20,14 @@ password gives the failure units back. (Checked first and counted after the hash
 parallel guesses at one account were all checked.)
 
 An office behind one address: an account that signed in from an address in the last
-KNOWN_DAYS is not held up by that address's failure windows (nor counts in them), so one
-person spraying or mistyping there does not refuse everyone's right password. It keeps its
-own rising waits and the per-account window, so nobody at that address gets more guesses
-at it, and guesses at any other account still meet the address's windows: spraying costs
-what it did. A larger address window, the alternative, would sell the sprayer more
+KNOWN_DAYS is not held up there by that address's failure windows, nor by its own
+account-wide window (and its failures there count in neither), so one person spraying or
+mistyping there does not refuse everyone's right password, and a botnet that spends the
+account's window elsewhere does not lock its owner out at their usual address. It keeps
+its own rising wait there (five free failures, then doubling waits), which one address
+could never get past to reach the account-wide window anyway: nobody at that address gets
+more guesses at it, and guesses at any other account still meet the address's windows:
+spraying costs what it did. A larger address window, the alternative, would sell the sprayer more
 guesses. Left: a first log-in from a sprayed address waits (ten minutes at most). The
 record is a hash of account and address, in the store of the counts, lapsing on its own.
 
@@ -232,11 +235,9 @@ class Throttles:
         that signed in from this address lately (see the module's text)."""
         pair, account, where = _log_in_keys(email, address)
         known = "log_in_known:" + hashlib.sha256(pair.encode()).hexdigest()[:32]
-        failures: list[Claim] = [
-            (pair, self.delay.rule()),
-            (account, self.windows["log_in_account_failures"]),
-        ]
+        failures: list[Claim] = [(pair, self.delay.rule())]
         if not await self.limits.marked(known):
+            failures.append((account, self.windows["log_in_account_failures"]))
             failures += [(where, self.windows[name]) for name in _ADDRESS_FAILURES]
         attempts: Claim = (where, self.windows["log_in_attempts"])
         reservation = await self.limits.reserve([*failures, attempts])

@@ -37,8 +37,11 @@ LOG_IN = "mutation($input: LogInInput!) { logIn(input: $input) { errors { code }
 BURST = 200
 FREE = 5  # RisingDelay.free: failures of one account from one address before any wait
 ADDRESS_FAILURES = 10  # log_in_address_failures_burst, shrunk
+ACCOUNT_FAILURES = 20  # log_in_account_failures, shrunk
 ENV = TRUSTING | rate_limits(
-    log_in_address_failures_burst=f"{ADDRESS_FAILURES}/600", log_in_rising_wait=f"{FREE}/600"
+    log_in_address_failures_burst=f"{ADDRESS_FAILURES}/600",
+    log_in_account_failures=f"{ACCOUNT_FAILURES}/600",
+    log_in_rising_wait=f"{FREE}/600",
 )
 
 
@@ -162,3 +165,27 @@ async def test_a_sprayed_address_still_lets_in_who_signed_in_from_it(servers: Se
         typos = [await _log_in(apis[n % len(apis)], regular.email, "typo") for n in range(FREE + 1)]
         assert typos == ["INVALID_CREDENTIALS"] * FREE + ["RATE_LIMITED"]
         assert await _log_in(first, regular.email, PASSWORD) == "RATE_LIMITED"
+
+
+async def test_a_botnet_spending_an_account_does_not_lock_its_owner_out_at_home(
+    servers: Servers,
+) -> None:
+    home = fresh_address()
+    owner = await _account(servers)
+    async with contextlib.AsyncExitStack() as stack:
+        at_home = [await stack.enter_async_context(api_at(url, home)) for url in servers.urls]
+        assert await _log_in(at_home[0], owner.email, PASSWORD) == "OK"
+        # Guesses at the account from as many addresses, one each, until its window is spent.
+        botnet = [
+            await _burst(servers, fresh_address(), [(owner.email, "Winter2026!")])
+            for _ in range(ACCOUNT_FAILURES + 2)
+        ]
+        assert [codes[0] for codes in botnet] == ["INVALID_CREDENTIALS"] * ACCOUNT_FAILURES + [
+            "RATE_LIMITED"
+        ] * 2
+        # Even the right password is refused from an address the owner never used...
+        assert (await _burst(servers, fresh_address(), [(owner.email, PASSWORD)])) == [
+            "RATE_LIMITED"
+        ]
+        # ...but at home, on any process, the owner gets in.
+        assert await _log_in(at_home[-1], owner.email, PASSWORD) == "OK"
