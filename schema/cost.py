@@ -52,6 +52,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
+from frameworks.strawberry import graphql_core_schema
 from schema.document_cache import BoundedCache, text_bytes
 from schema.pagination import DEFAULT_PAGE, MAX_PAGE
 from services.milestones import MAX_MILESTONES
@@ -256,7 +257,7 @@ class QueryCostLimiter(SchemaExtension):
         cost = _costs.get(key) if text else None
         if cost is None:
             cost = operation_cost(
-                context.schema._schema,  # the graphql-core schema strawberry validates against
+                graphql_core_schema(context.schema),
                 document,
                 context.operation_name,
                 context.variables,

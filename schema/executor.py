@@ -1,10 +1,13 @@
 """The executor every operation runs with: strawberry's, plus the API's adjustments.
 
+graphql-core's steps it hooks into are the private ones `frameworks.graphql_core.FieldHooks`
+overrides; this module fills in the hooks.
+
 - Suggestions are hidden from variable coercion errors for callers who may not see the
   schema (`schema.visibility.VisibilityExecutor`).
 - Plain scalar fields are read without the per-field machinery only resolvers need, and an
   object made of nothing else (a milestone in a list, say) is read in one go
-  (`schema.plain_leaves`).
+  (`schema.plain_leaves`): the PLAIN_LEAVES fast path, off outside the tested releases.
 - Each subscription event gets its own subfield memo. graphql-core memoizes the subfields
   of a field by the identity of its field list and keeps each list alive beside the entry;
   its per-event copies share the subscription's memo, and every event brings new lists, so
@@ -21,16 +24,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from graphql import (
-    ExecutionResult,
-    GraphQLLeafType,
-    GraphQLObjectType,
-    GraphQLOutputType,
-    Undefined,
-)
-from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql import ExecutionResult, GraphQLObjectType, Undefined
 from graphql.pyutils import Path
 
+from frameworks.fast_paths import PLAIN_LEAVES
+from frameworks.graphql_core import FieldDetailsList, FieldHooks, GroupedFieldSet
 from schema.plain_leaves import PlainLeaf, PlainLeaves, read_plain_leaf
 from schema.response_budget import (
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -49,7 +47,7 @@ def limit_response_bytes(limit: int) -> None:
     ApiExecutor.max_response_bytes = limit
 
 
-class ApiExecutor(VisibilityExecutor):
+class ApiExecutor(FieldHooks, VisibilityExecutor):
     max_response_bytes: ClassVar[int] = DEFAULT_MAX_RESPONSE_BYTES
     # Bytes of this operation's (or event's) response counted so far: a running total, so
     # that counting allocates nothing per field.
@@ -62,7 +60,7 @@ class ApiExecutor(VisibilityExecutor):
     def _plain(self) -> bool:
         # Middleware sees every field resolve; with any, every field takes the full path.
         middleware = self.middleware_manager
-        return middleware is None or not middleware.middlewares
+        return PLAIN_LEAVES.on and (middleware is None or not middleware.middlewares)
 
     def _object_plan(
         self, parent_type: GraphQLObjectType, fields: GroupedFieldSet
@@ -92,88 +90,65 @@ class ApiExecutor(VisibilityExecutor):
         name = details[0].node.name.value
         return _PLAIN_LEAVES.plan(parent_type, self.schema.get_field(parent_type, name), name)
 
-    def execute_fields(
-        self,
-        parent_type: GraphQLObjectType,
-        source_value: Any,
-        path: Path | None,
-        grouped_field_set: GroupedFieldSet,
-        position_context: Any,
-    ) -> Any:
-        spent = self._response_bytes
-        if spent > self.max_response_bytes and path is not None:
-            return {}  # over budget: resolve nothing more (build_response answers)
-        if self._plain():
-            _, plan, names = self._object_plan(parent_type, grouped_field_set)
-            if plan is not None:
-                results = {}
-                spent += names
-                for response_name, leaf in plan:
-                    value = read_plain_leaf(leaf, source_value)
-                    if value is Undefined:
-                        break  # an error to report: the full path reports it, located
-                    results[response_name] = value
-                    # value_bytes(), inlined for the common case: this loop is the read path.
-                    if value.__class__ is str and value.isascii():
-                        spent += len(value) + 2
-                    else:
-                        spent += value_bytes(value)
-                else:
-                    self._response_bytes = spent
-                    return results
-        return super().execute_fields(
-            parent_type, source_value, path, grouped_field_set, position_context
-        )
-
-    def execute_field(
+    def shortcut_fields(
         self,
         parent_type: GraphQLObjectType,
         source: Any,
-        field_details_list: FieldDetailsList,
-        path: Path,
-        position_context: Any,
+        path: Path | None,
+        fields: GroupedFieldSet,
+    ) -> dict[str, Any] | None:
+        spent = self._response_bytes
+        if spent > self.max_response_bytes and path is not None:
+            return {}  # over budget: resolve nothing more (build_response answers)
+        if not self._plain():
+            return None
+        _, plan, names = self._object_plan(parent_type, fields)
+        if plan is None:
+            return None
+        results = {}
+        spent += names
+        for response_name, leaf in plan:
+            value = read_plain_leaf(leaf, source)
+            if value is Undefined:
+                return None  # an error to report: the full path reports it, located
+            results[response_name] = value
+            # value_bytes(), inlined for the common case: this loop is the read path.
+            if value.__class__ is str and value.isascii():
+                spent += len(value) + 2
+            else:
+                spent += value_bytes(value)
+        self._response_bytes = spent
+        PLAIN_LEAVES.runs += 1
+        return results
+
+    def shortcut_field(
+        self, parent_type: GraphQLObjectType, source: Any, details: FieldDetailsList, path: Path
     ) -> Any:
         spent = self._response_bytes
         if spent > self.max_response_bytes and path.prev is not None:
             return None  # over budget: resolve nothing more below the root
         self._response_bytes = spent + len(path.key) + FIELD_BYTES  # type: ignore[arg-type]  # a field's key is its response name
         if self._plain():
-            leaf = self._leaf_plan(parent_type, field_details_list)
+            leaf = self._leaf_plan(parent_type, details)
             if leaf is not None:
                 value = read_plain_leaf(leaf, source)
                 if value is not Undefined:
                     self._response_bytes += value_bytes(value)
                     return value
-        return super().execute_field(
-            parent_type, source, field_details_list, path, position_context
-        )
+        return Undefined
 
-    def complete_leaf_value(self, return_type: GraphQLLeafType, result: Any) -> Any:  # type: ignore[override]  # graphql-core's is static; this one counts
-        value = super().complete_leaf_value(return_type, result)
+    def leaf_completed(self, value: Any) -> None:
         self._response_bytes += value_bytes(value)
-        return value
 
-    def handle_field_error(
-        self,
-        raw_error: Exception,
-        return_type: GraphQLOutputType,
-        field_details_list: FieldDetailsList,
-        path: Path,
-    ) -> None:
-        self._response_bytes += ERROR_BYTES + len(str(raw_error))
-        super().handle_field_error(raw_error, return_type, field_details_list, path)
+    def field_failed(self, error: Exception) -> None:
+        self._response_bytes += ERROR_BYTES + len(str(error))
 
-    def build_response(self, data: dict[str, Any] | None) -> Any:
-        result = super().build_response(data)
+    def response_built(self, result: Any) -> Any:
         if self._response_bytes > self.max_response_bytes:
             error = response_too_large(self.operation.operation, self.max_response_bytes)
             return ExecutionResult(None, [error])
         return result
 
-    def build_per_event_executor(self, payload: Any) -> Any:
-        executor = super().build_per_event_executor(payload)
-        executor._relevant_sub_fields = {}
-        if isinstance(executor, ApiExecutor):
-            executor._object_plans = {}  # keyed by the identity of the memo's field sets
-            executor._response_bytes = 0  # each event has a budget of its own
-        return executor
+    def event_executor(self, executor: Any) -> None:
+        executor._object_plans = {}  # keyed by the identity of the memo's field sets
+        executor._response_bytes = 0  # each event has a budget of its own

@@ -36,10 +36,10 @@ from starlette.types import Receive, Scope, Send
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLRequestData
-from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from frameworks.strawberry import CannotGetOperationTypeError, InvalidOperationTypeError
 from schema.context import Context
 
 logger = logging.getLogger("milestones.http")

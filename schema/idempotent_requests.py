@@ -29,6 +29,7 @@ from graphql import (
 )
 from graphql.language.visitor import BREAK
 
+from frameworks.strawberry import graphql_core_schema
 from schema.document_limits import MAX_TOKENS, too_long
 from schema.persisted_queries import PersistedQueries, named_hash
 from schema.schema import schema
@@ -109,7 +110,7 @@ def selects_secret(document: DocumentNode) -> bool:
 
     Each fragment is visited once, where it is defined, not at each spread.
     """
-    type_info = TypeInfo(schema._schema)  # the graphql-core schema strawberry serves
+    type_info = TypeInfo(graphql_core_schema(schema))
     finder = _SecretFinder(type_info)
     visit(document, TypeInfoVisitor(type_info, finder))
     return finder.found

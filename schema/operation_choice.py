@@ -17,23 +17,14 @@ from collections.abc import Iterator
 
 from graphql import GraphQLError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
-from strawberry.types import ExecutionContext
+
+from frameworks.strawberry import provided_operation_name
 
 CODE = "BAD_REQUEST"
 MESSAGE = (
     "Must provide operation name if query contains multiple operations: send "
     "`operationName` naming the one to run."
 )
-
-
-def provided_operation_name(execution: ExecutionContext) -> str | None:
-    """The operation name the request gave, None if it gave none.
-
-    strawberry keeps it only as `_provided_operation_name` (set by ExecutionContext's
-    __post_init__, strawberry 0.2xx to at least 0.341; its public `operation_name` is the
-    fallback this module exists for). tests/test_unit_operation_choice.py fails if it goes.
-    """
-    return execution._provided_operation_name
 
 
 class OneOperationOrItsName(SchemaExtension):

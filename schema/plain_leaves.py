@@ -26,8 +26,9 @@ from graphql import (
     is_leaf_type,
     is_non_null_type,
 )
-from strawberry.schema.schema_converter import GraphQLCoreConverter
-from strawberry.types.field import StrawberryField
+from strawberry.resolvers import is_default_resolver
+
+from frameworks.strawberry import strawberry_field
 
 
 class PlainLeaf(NamedTuple):
@@ -40,13 +41,14 @@ class PlainLeaf(NamedTuple):
 
 def plain_leaf(field_def: GraphQLField) -> PlainLeaf | None:
     """The short way to read `field_def`, or None when it needs graphql-core's full path."""
-    definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    if not isinstance(definition, StrawberryField) or field_def.args:
+    definition = strawberry_field(field_def)
+    resolve = field_def.resolve
+    if definition is None or resolve is None or field_def.args:
         return None
     # No resolver function, permission or field extension: strawberry itself would read
     # the attribute. (An exception handler only acts on an exception, and any exception
     # sends the field back to the full path.)
-    if not definition.is_basic_field or not getattr(field_def.resolve, "_is_default", False):
+    if not definition.is_basic_field or not is_default_resolver(resolve):
         return None
     if definition.default_resolver is not getattr:
         return None

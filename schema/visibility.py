@@ -23,10 +23,12 @@ from typing import Any, Literal
 from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, validate
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
-from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
+from frameworks.strawberry import (
+    STRAWBERRY_VALIDATION_RULES,
+    StrawberryGraphQLCoreExecutionContext,
+    graphql_core_schema,
+)
 from schema.context import Context
 from schema.document_cache import (
     BoundedCache,
@@ -41,7 +43,7 @@ from schema.error_codes import VALIDATION_FAILED, with_code
 Introspection = Literal["on", "off", "signed-in"]
 
 # Rules strawberry adds to every validation; kept, since this replaces its cached validation.
-_STRAWBERRY_RULES = (MaybeNullValidationRule, OneOfInputValidationRule)
+_STRAWBERRY_RULES = STRAWBERRY_VALIDATION_RULES
 # Twice as many documents as strawberry's ValidationCache kept, once per kind of caller.
 _CACHED_VALIDATIONS = 256
 # Validation stops after this many errors: each costs a scan of the text to locate it, and
@@ -147,7 +149,7 @@ class VisibilityValidation(SchemaExtension):
         hidden = not reveals_schema(execution.context)
         if hidden:
             rules = (*rules, _NoIntrospection)
-        schema = execution.schema._schema
+        schema = graphql_core_schema(execution.schema)
         errors = _validate(schema, execution.query, execution.graphql_document, rules, hidden)
         # A copy: later extensions may add errors, and the cached list must not grow.
         execution.pre_execution_errors = list(errors)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from graphql import parse
 from strawberry.types import ExecutionContext
 
-from schema.operation_choice import provided_operation_name
+from frameworks.strawberry import provided_operation_name
 from schema.schema import schema
 
 DOCUMENT = "mutation A { logOut } query B { me { id } }"
