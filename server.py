@@ -29,6 +29,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ExceptionHandler
 from tortoise.contrib.starlette import RegisterTortoise
 
+from frameworks import fast_paths
+from frameworks.uvicorn import protocols
 from infra import events, idempotency, links, logs
 from infra.health import DatabaseHealth
 from infra.http_protocol import DeadlineHttpProtocol
@@ -101,6 +103,8 @@ def mail_worker(settings: Settings) -> MailWorker:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
+    # Each fast path on only with the releases it was tested with (frameworks/).
+    fast_paths.configure(settings.fast_paths)
     # Built now, so that an unknown RATE_LIMITS name stops the server before it serves.
     counted = throttles.from_settings(settings)
     deadline_reminders.configure(settings)
@@ -227,12 +231,13 @@ def serve(settings: Settings, host: str, port: int) -> int:
         log_config=logs.uvicorn_log_config(settings.log_format),
         # No permessage-deflate: chat events are small, and its state costs ~45 KiB per socket.
         ws_per_message_deflate=False,
-        # uvicorn's own protocol, keeping less for each idle socket (infra/ws_protocol.py).
-        ws=LeanWebSocketsProtocol,
-        # uvicorn's httptools protocol, with deadlines for slow heads and clients that never
-        # read (infra/http_protocol.py).
-        http=DeadlineHttpProtocol.with_deadlines(
-            settings.header_timeout_seconds, settings.write_timeout_seconds
+        # uvicorn's own protocols, keeping less for each idle socket (infra/ws_protocol.py),
+        # with deadlines for slow heads and clients that never read (infra/http_protocol.py).
+        **protocols(
+            LeanWebSocketsProtocol,
+            DeadlineHttpProtocol.with_deadlines(
+                settings.header_timeout_seconds, settings.write_timeout_seconds
+            ),
         ),
         # The app alone decides whose X-Forwarded-For to believe (TRUSTED_PROXIES); uvicorn
         # would otherwise let any process on this machine name the client's address.

@@ -307,6 +307,9 @@ class Settings:
     log_format: str = field(default="text", metadata=env("LOG_FORMAT", one_of("text", "json")))
     metrics: bool = field(default=False, metadata=env("METRICS", FLAG))
     tracing: bool = field(default=False, metadata=env("TRACING", FLAG))
+    # 0: every fast path resting on frameworks' unpublished parts off (frameworks/), as
+    # when the installed versions are not the tested ones; the public paths serve.
+    fast_paths: bool = field(default=True, metadata=env("FAST_PATHS", FLAG))
     # After SIGTERM, keep serving this long with /readyz at 503 (infra/shutdown.py).
     shutdown_delay_seconds: float = field(
         default=0.0, metadata=env("SHUTDOWN_DELAY_SECONDS", seconds(zero=True))

@@ -3,7 +3,9 @@
 Fan-out writes one frame to thousands of sockets per event. A write that the socket takes at
 once (nearly all of them) then costs a function call, not a task; only a write that must
 wait for the socket to drain gets a task, which resumes the coroutine where it stopped.
-What Python 3.12 calls an eager task, for one coroutine.
+What Python 3.12 calls an eager task, for one coroutine: the EAGER_WRITES fast path, which
+drives the coroutine as its task would (frameworks.asyncio). Off, every coroutine gets its
+task at once, as `asyncio.ensure_future` gives it.
 """
 
 from __future__ import annotations
@@ -12,47 +14,21 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any
 
+from frameworks.asyncio import resume
+from frameworks.fast_paths import EAGER_WRITES
+
 
 def start(coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
     """Run `coroutine` until it first waits: None if it finished, else the task finishing it.
 
-    Exceptions it raises before waiting are raised here, to the caller.
+    Exceptions it raises before waiting are raised here, to the caller (in the task, with
+    EAGER_WRITES off).
     """
+    if not EAGER_WRITES.on:
+        return asyncio.ensure_future(coroutine)
     try:
         waiting = coroutine.send(None)
     except StopIteration:
+        EAGER_WRITES.runs += 1
         return None
-    return asyncio.ensure_future(_resume(coroutine, waiting))
-
-
-async def _resume(coroutine: Coroutine[Any, Any, None], waiting: Any) -> None:
-    """Drive `coroutine` on from the future it stopped at, as its own task would have."""
-    while True:
-        error: BaseException | None = None
-        try:
-            if waiting is None:
-                await asyncio.sleep(0)  # a bare yield: give the loop one turn
-            else:
-                # The coroutine yielded it marked as awaited, for its task to clear: as
-                # that task, clear it, and await it in its place.
-                waiting._asyncio_future_blocking = False
-                await waiting
-        except BaseException as caught:  # handed on below, never swallowed
-            error = caught
-        try:
-            if error is not None and not _ended_with_error(waiting):
-                # This task was cancelled: so is the coroutine, where it waits.
-                waiting = coroutine.throw(error)
-            else:
-                # Done: the coroutine reads the future's result, or its error, itself.
-                waiting = coroutine.send(None)
-        except StopIteration:
-            return
-
-
-def _ended_with_error(waiting: Any) -> bool:
-    return (
-        isinstance(waiting, asyncio.Future)
-        and waiting.done()
-        and (waiting.cancelled() or waiting.exception() is not None)
-    )
+    return asyncio.ensure_future(resume(coroutine, waiting))

@@ -22,7 +22,7 @@ uvicorn picks when httptools is installed, as it is here): the parser callbacks
 `on_message_begin` and `on_headers_complete`, the asyncio protocol methods
 `connection_made`, `connection_lost`, `pause_writing`, `resume_writing`, and the
 attributes `loop` and `transport`. Each override calls uvicorn's own first, so its
-behaviour is otherwise unchanged; a WebSocket upgrade hands the connection to the
+behaviour is otherwise unchanged (its attributes are reached through frameworks/uvicorn.py); a WebSocket upgrade hands the connection to the
 WebSocket protocol once the head is complete, when the head deadline is already off.
 """
 
@@ -31,7 +31,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from frameworks.uvicorn import HttpToolsProtocol, call_later, transport
 
 
 class DeadlineHttpProtocol(HttpToolsProtocol):
@@ -72,14 +72,14 @@ class DeadlineHttpProtocol(HttpToolsProtocol):
     def pause_writing(self) -> None:
         super().pause_writing()
         if self._write_timer is None:
-            self._write_timer = self.loop.call_later(self.write_seconds, self._write_timed_out)
+            self._write_timer = call_later(self, self.write_seconds, self._write_timed_out)
 
     def resume_writing(self) -> None:
         super().resume_writing()
         self._cancel_write_timer()
 
     def _start_head_timer(self) -> None:
-        self._head_timer = self.loop.call_later(self.head_seconds, self._head_timed_out)
+        self._head_timer = call_later(self, self.head_seconds, self._head_timed_out)
 
     def _cancel_head_timer(self) -> None:
         if self._head_timer is not None:
@@ -93,10 +93,10 @@ class DeadlineHttpProtocol(HttpToolsProtocol):
 
     def _head_timed_out(self) -> None:
         self._head_timer = None
-        if not self.transport.is_closing():
-            self.transport.close()
+        if not transport(self).is_closing():
+            transport(self).close()
 
     def _write_timed_out(self) -> None:
         self._write_timer = None
         # abort, not close: close would wait to send the rest, which is what never ends.
-        self.transport.abort()
+        transport(self).abort()

@@ -10,7 +10,13 @@ Counting costs a lock and an addition; it happens whether or not the metrics are
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
+from collections.abc import Iterator
+
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram, disable_created_metrics
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from frameworks import fast_paths
 
 # No `_created` series beside every counter: twice the lines for a figure nobody graphs.
 disable_created_metrics()
@@ -85,3 +91,24 @@ OUTBOX_READ_ERRORS = Counter(
     "milestones_outbox_read_errors",
     "Scrapes that could not read the outbox figures (the database did not answer in time).",
 )
+
+
+class _FastPaths(Collector):
+    """Each fast path resting on frameworks' unpublished parts (frameworks/): whether it is
+    on, and how often it served; read at scrape time, so that the paths count plain ints."""
+
+    def collect(self) -> Iterator[Metric]:
+        on = GaugeMetricFamily(
+            "milestones_fast_path_on", "1 if the fast path is on (frameworks/).", labels=["path"]
+        )
+        runs = CounterMetricFamily(
+            "milestones_fast_path_runs", "Times the fast path served.", labels=["path"]
+        )
+        for path in fast_paths.ALL:
+            on.add_metric([path.name], int(path.on))
+            runs.add_metric([path.name], path.runs)
+        yield on
+        yield runs
+
+
+REGISTRY.register(_FastPaths())

@@ -8,7 +8,7 @@ for write pressure: four deques of ~760 bytes each, nearly always empty. This su
 lets go of the handshake once it is done (and empties the request's headers, which the
 `websockets` parser holds on to) and swaps the queue and the event for a list and
 a future made when someone waits. Its behaviour is uvicorn's: same messages, same order,
-same back-pressure.
+same back-pressure. What of uvicorn it reaches: frameworks/uvicorn.py.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-
+from frameworks.uvicorn import WebSocketsSansIOProtocol, forget_handshake, lighter_waiting
 from infra.inbox import Inbox
 
 
@@ -55,14 +54,9 @@ class LeanWebSocketsProtocol(WebSocketsSansIOProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.queue = Inbox()  # type: ignore[assignment]  # the part of Queue uvicorn uses
-        self.writable = _Gate()  # type: ignore[assignment]  # the part of Event uvicorn uses
+        lighter_waiting(self, Inbox(), _Gate())
 
     async def send(self, message: Any) -> None:
         await super().send(message)
-        if self.handshake_complete and hasattr(self, "response"):
-            # Read only until the handshake is answered; the scope keeps the headers. The
-            # request's own headers are emptied too: the `websockets` parser keeps the
-            # request it parsed for as long as the connection lasts.
-            self.request.headers.clear()
-            del self.request, self.response
+        # Read only until the handshake is answered; the scope keeps the headers.
+        forget_handshake(self)

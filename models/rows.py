@@ -19,10 +19,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar
 
 from tortoise.models import Model
 
+from frameworks import tortoise
+from frameworks.fast_paths import ROW_LOOKUP
 from models.chat import ChatEventKind, ChatMessage, FieldChange
 from models.project import Milestone
 
@@ -69,12 +71,14 @@ _PARAMETER = {"postgres": "$1"}
 
 async def first_where(model: type[M], column: str, value: object) -> M | None:
     """The `model` row whose `column` equals `value` (a unique column), or None."""
-    db = model._meta.db
+    if not ROW_LOOKUP.on:
+        return await model.filter(**{column: value}).first()
+    db = tortoise.connection(model)
     parameter = _PARAMETER.get(db.capabilities.dialect, "?")
-    sql = f'SELECT * FROM "{model._meta.db_table}" WHERE "{column}" = {parameter} LIMIT 1'
+    sql = f'SELECT * FROM "{tortoise.table(model)}" WHERE "{column}" = {parameter} LIMIT 1'
     rows = await db.execute_query_dict(sql, [value])
-    # What Tortoise's own raw queries do with each row.
-    return cast(M, model._init_from_db(**rows[0])) if rows else None
+    ROW_LOOKUP.runs += 1
+    return tortoise.from_row(model, rows[0]) if rows else None
 
 
 class RowReader(Generic[R]):
@@ -90,15 +94,15 @@ class RowReader(Generic[R]):
 
     def select(self) -> str:
         """The start of a SELECT of these columns, in this order, from the model's table."""
-        return f'SELECT {self.columns} FROM "{self.model._meta.db_table}"'
+        return f'SELECT {self.columns} FROM "{tortoise.table(self.model)}"'
 
     async def fetch(self, sql: str) -> list[R]:
         """The rows `sql` (which begins with `select()`) returns, converted."""
         # The model's connection, as its own queries use: inside a transaction, that one.
-        _, records = await self.model._meta.db.execute_query(sql)
+        _, records = await tortoise.connection(self.model).execute_query(sql)
         if not self._converters:
-            fields_map = self.model._meta.fields_map
-            self._converters = [(name, fields_map[name].to_python_value) for name in self.names]
+            model = self.model
+            self._converters = [(n, tortoise.column_converter(model, n)) for n in self.names]
         return [self._build(record) for record in records]
 
     def _build(self, record: Mapping[str, Any]) -> R:

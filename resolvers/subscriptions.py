@@ -117,7 +117,7 @@ async def _stream(
     """
     for replayed in await _replay(context, subscription, resume):
         yield replayed
-    operation.hand_over(subscription)
+    await operation.hand_over(subscription)
 
 
 async def _replay(

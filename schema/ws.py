@@ -8,11 +8,10 @@ logOutEverywhere, expiry) stops its operations and closes it with 4403 at once, 
 next message. Anonymous sockets stay anonymous and open.
 
 A chatEvents operation runs through strawberry as any other until it is live (authorized,
-in its project's feed, its replay sent): then its stream ends without `complete`, and a
-`LiveSubscription` (schema.live) takes its place in the table of operations, so that the
-per-connection limit, `complete` from the client, a closed socket, a revoked token and a
-shutdown all end it as they end any operation. The feed's worker hands the connection the
-encoded frames to write (`push`): in order, without waiting on one slow socket.
+in its project's feed, its replay sent): then a `LiveSubscription` (schema.live) takes its
+place in the table of operations (frameworks.strawberry), so that the per-connection limit,
+`complete`, a closed socket, a revoked token and a shutdown end it as any operation. The
+feed's worker hands it the encoded frames to write (`push`), in order, never waiting.
 """
 
 from __future__ import annotations
@@ -36,6 +35,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     SubscribeMessage,
 )
 
+from frameworks import strawberry as operations_table
 from infra import eager, events
 from infra.open_sockets import open_sockets
 from infra.shutdown import open_connections
@@ -108,10 +108,11 @@ class RunningOperation:
         self.handler.joining[self.id] = subscription
         return subscription
 
-    def hand_over(self, subscription: LiveSubscription) -> None:
-        """The operation's stream ends here, without `complete`: from now on the feed sends
-        to `subscription` directly (schema.live), until it ends."""
-        self.handler.hand_over(subscription)
+    async def hand_over(self, subscription: LiveSubscription) -> None:
+        """From now on the feed sends to `subscription` directly (schema.live), until it ends:
+        the stream ends here, without `complete` (or waits here, with LIVE_OPERATIONS off)."""
+        if not self.handler.hand_over(subscription):
+            await asyncio.get_running_loop().create_future()
 
 
 # Set in each operation's task, so that the subscription's resolver knows where it runs.
@@ -129,6 +130,8 @@ class SharedResultsWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         self._ending: asyncio.Task[None] | None = None
         # Subscriptions in their feed whose operation has not handed over yet (replaying).
         self.joining: dict[str, LiveSubscription] = {}
+        # Live subscriptions whose strawberry operation waits (LIVE_OPERATIONS off).
+        self.live: dict[str, LiveSubscription] = {}
         # Frames waiting for the socket while a write waits; None while nothing waits.
         self._backlog: list[list[str]] | None = None
         self._cut_off = False
@@ -181,7 +184,7 @@ class SharedResultsWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
         Also how the server's shutdown ends the socket (1001), from outside its own task.
         """
-        for operation_id in list(self.operations):
+        for operation_id in operations_table.operation_ids(self):
             await self.cleanup_operation(operation_id)
         with suppress(Exception):  # already closed by the client: nothing left to do
             await self.websocket.close(code=code, reason=reason)
@@ -203,45 +206,46 @@ class SharedResultsWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         finally:
             self._leave_feed(operation.id)
 
-    def hand_over(self, subscription: LiveSubscription) -> None:
-        operation = self.operations.get(subscription.id)
-        if self.joining.pop(subscription.id, None) is not subscription or operation is None:
-            return  # the operation ended meanwhile, and left the feed
-        # Strawberry sends no `complete` when the stream ends: the operation goes on, live,
-        # in the table of operations (the per-connection limit, `complete` from the client).
-        operation.completed = True
-        self.operations[subscription.id] = subscription  # type: ignore[assignment]  # run as an operation by schema.live
+    def hand_over(self, subscription: LiveSubscription) -> bool:
+        """Make `subscription` live; False if its operation must wait until it ends."""
+        joined = self.joining.pop(subscription.id, None) is subscription
+        if not joined or not operations_table.runs_operation(self, subscription.id):
+            return True  # the operation ended meanwhile, and left the feed
+        # The stream ends without `complete`: the operation goes on, live (frameworks.strawberry).
+        if not (taken := operations_table.take_over(self, subscription.id, subscription)):
+            self.live[subscription.id] = subscription
         subscription.go_live()
-        if self.token_hash and all(
-            isinstance(o, LiveSubscription) for o in self.operations.values()
-        ):
+        if taken and self.token_hash and operations_table.only_records(self, LiveSubscription):
             # Nothing runs: each operation reads its viewer afresh when it arrives, and
             # each batch brings its own (schema.live).
             self.context.viewer = None
+        return taken
 
     def is_live(self, subscription: LiveSubscription) -> bool:
-        return self.operations.get(subscription.id) is subscription  # type: ignore[comparison-overlap]  # held in place of an operation
+        held = self.live.get(subscription.id) is subscription
+        return held or operations_table.holds(self, subscription.id, subscription)
 
     def finish(self, subscription: LiveSubscription, frames: list[str]) -> None:
         """End a live subscription with its last frames (schema.live)."""
-        if self.is_live(subscription):
-            del self.operations[subscription.id]
+        if self.live.pop(subscription.id, None) is subscription:
+            operations_table.stop(self, subscription.id)
+        elif operations_table.holds(self, subscription.id, subscription):
+            operations_table.release(self, subscription.id)
         events.feeds().unsubscribe(subscription)
         self.push(frames)
 
     async def cleanup_operation(self, operation_id: str) -> None:
-        operation: object = self.operations.get(operation_id)
-        if isinstance(operation, LiveSubscription):
-            del self.operations[operation_id]
+        if (operation := operations_table.held(self, operation_id, LiveSubscription)) is not None:
+            operations_table.release(self, operation_id)
             events.feeds().unsubscribe(operation)
             return
         self._leave_feed(operation_id)
         await super().cleanup_operation(operation_id)
 
     def _leave_feed(self, operation_id: str) -> None:
-        subscription = self.joining.pop(operation_id, None)
-        if subscription is not None:
-            events.feeds().unsubscribe(subscription)
+        for waiting in (self.joining, self.live):
+            if (subscription := waiting.pop(operation_id, None)) is not None:
+                events.feeds().unsubscribe(subscription)
 
     def encode(self, payload: dict[str, Any]) -> str:
         encoded = self.view.encode_json(payload)
@@ -287,10 +291,8 @@ class SharedResultsWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             return
         self._cut_off = True
         logger.warning("closing a chat subscriber that stopped reading")
-        for operation_id, operation in list(self.operations.items()):
-            if isinstance(operation, LiveSubscription):  # type: ignore[unreachable]  # held in place of an operation
-                del self.operations[operation_id]
-                events.feeds().unsubscribe(operation)
+        for operation in [*operations_table.records(self, LiveSubscription), *self.live.values()]:
+            events.feeds().unsubscribe(operation)  # at once; go_away ends their operations
         closing = asyncio.create_task(
             self.go_away(SLOW_SUBSCRIBER_CLOSE_CODE, SLOW_SUBSCRIBER_CLOSE_REASON)
         )
