@@ -32,16 +32,13 @@ import asyncio
 import contextlib
 import logging
 import signal
-import socket
-import sys
 import time
 import weakref
-from collections.abc import Iterator
-from types import FrameType
-from typing import Any, Protocol
+from typing import Protocol
 
 import uvicorn
-from uvicorn.server import STARTUP_FAILURE
+
+from frameworks.uvicorn import HookedServer
 
 logger = logging.getLogger("milestones.shutdown")
 
@@ -108,23 +105,9 @@ class ProcessState:
 process_state = ProcessState()
 
 
-class _LifespanLater:
-    """Stands in for uvicorn's lifespan while the server starts listening: the real one's
-    start-up runs after (`GracefulServer.startup`)."""
-
-    def __init__(self, lifespan: Any) -> None:
-        self.state = lifespan.state
-        self.should_exit = False
-
-    async def startup(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
-
-
-class GracefulServer(uvicorn.Server):
-    """uvicorn's server, stopping as the module docstring describes."""
+class GracefulServer(HookedServer):
+    """uvicorn's server, starting and stopping as the module docstring describes (through the
+    hooks of frameworks.uvicorn.HookedServer)."""
 
     def __init__(
         self,
@@ -140,55 +123,31 @@ class GracefulServer(uvicorn.Server):
         self.delay_seconds = delay_seconds
         self._stop_at: float | None = None
 
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        lifespan = self.lifespan
-        self.lifespan = _LifespanLater(lifespan)  # type: ignore[assignment]  # duck-typed stand-in
+    def on_listening(self) -> None:
         process_state.starting = True
-        try:
-            await super().startup(sockets)  # listening from here on
-        finally:
-            self.lifespan = lifespan
-        await lifespan.startup()
-        if lifespan.should_exit:  # start-up failed, and said why: exit as uvicorn would
-            for server in getattr(self, "servers", ()):
-                server.close()
-            sys.exit(STARTUP_FAILURE)
+
+    def on_started(self) -> None:
         process_state.starting = False
 
-    async def on_tick(self, counter: int) -> bool:
-        if self._stop_at is not None and time.monotonic() >= self._stop_at:
-            self.should_exit = True
-        return await super().on_tick(counter)
+    def on_stop_due(self) -> bool:
+        return self._stop_at is not None and time.monotonic() >= self._stop_at
 
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        # uvicorn's own version re-raises the signal after the clean stop (step 5).
-        handled = (signal.SIGINT, signal.SIGTERM)
-        previous = {signum: signal.signal(signum, self.handle_exit) for signum in handled}
-        try:
-            yield
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
-
-    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+    def on_signal(self, sig: int) -> bool:
         name = signal.Signals(sig).name
         if not process_state.stopping and self.delay_seconds > 0:
             process_state.stopping = True
             self._stop_at = time.monotonic() + self.delay_seconds
             logger.info("received %s: not ready; shutting down in %g s", name, self.delay_seconds)
-            return
+            return True
         process_state.stopping = True
         if not self.should_exit:
             logger.info("received %s: shutting down", name)
-        super().handle_exit(sig, frame)
+        return False
 
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        # Step 1 before step 2: a client told to go away must not reconnect to this process.
-        for server in getattr(self, "servers", ()):
-            server.close()
+    async def on_stopping(self) -> None:
+        # Step 1 (the listening sockets closed) before step 2: a client told to go away
+        # must not reconnect to this process.
         count = len(self.connections)
         if count:
             logger.info("closing %d WebSockets with %d (going away)", count, GOING_AWAY)
             await self.connections.close_all(GOING_AWAY, GOING_AWAY_REASON, self.close_within)
-        await super().shutdown(sockets)
