@@ -1,5 +1,11 @@
 """What of strawberry the API relies on beyond its published API.
 
+The graphql-transport-ws handler (schema/ws.py) subclasses strawberry's
+`BaseGraphQLTransportWSHandler` (which a view names in `graphql_transport_ws_handler_class`)
+and extends its message handlers (`handle_connection_init`, `handle_message`,
+`handle_subscribe`, `run_operation`, `cleanup_operation`, `shutdown`), each calling
+strawberry's own; what else of the handler it reaches goes through this module.
+
 All of it tested with strawberry-graphql 0.341 (`frameworks.fast_paths.STRAWBERRY`).
 What strawberry publishes (`strawberry.resolvers.is_default_resolver`, `BaseSchema`,
 `SchemaExtension`, `ExecutionContext`'s public fields) is used where it is needed instead.
@@ -72,6 +78,16 @@ def provided_operation_name(execution: ExecutionContext) -> str | None:
     operation, which every test catches (tests/test_unit_operation_choice.py first).
     """
     return execution._provided_operation_name
+
+
+def forget_connection_init(handler: Any) -> None:
+    """Drop what a graphql-transport-ws connection keeps of its `connection_init` once it is
+    answered: the payload (`context.connection_params`) and the timer task waiting for it
+    (`connection_init_timeout_task`, done by then), both attributes of strawberry's
+    `BaseGraphQLTransportWSHandler` (0.2xx to 0.341) that idle sockets otherwise hold for
+    their life. If renamed, the new ones would simply be kept (more memory per socket)."""
+    handler.context.connection_params = {}
+    handler.connection_init_timeout_task = None
 
 
 # The table of a graphql-transport-ws connection's operations. strawberry's handler

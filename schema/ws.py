@@ -141,8 +141,7 @@ class SharedResultsWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         await super().handle_connection_init(message)
         # Answered: the payload (the token is kept) and the timer are no longer needed.
-        self.context.connection_params = {}
-        self.connection_init_timeout_task = None
+        operations_table.forget_connection_init(self)
         if self.connection_acknowledged and self.context.token and not self.token_hash:
             # Only once accepted: a refused token has no socket to end.
             self.token_hash = hash_token(self.context.token)
