@@ -302,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     logs.configure(settings.log_format)
+    fast_paths.configure(settings.fast_paths)  # for every command (create_app checks again)
 
     if args.command == "create-admin":
         password = admin_password(args)

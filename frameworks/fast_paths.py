@@ -143,7 +143,7 @@ def configure(enabled: bool = True, installed: Mapping[str, str] | None = None) 
     """Turn each fast path on or off for this process; the ones turned off.
 
     `enabled` False (FAST_PATHS=0) turns every one off; `installed` stands in for the
-    installed versions (tests). One warning line for each fast path turned off.
+    installed versions (tests). One warning line for each fast path turned off (that was on).
     """
     versions: Callable[[str], str | None] = (
         installed.get if installed is not None else installed_version
@@ -151,10 +151,12 @@ def configure(enabled: bool = True, installed: Mapping[str, str] | None = None) 
     off = []
     for path in ALL:
         reasons = untested(path, versions) if enabled else []
-        path.on = enabled and not reasons
+        was_on, path.on = path.on, enabled and not reasons
         if path.on:
             continue
         off.append(path)
+        if not was_on:
+            continue  # said already (the worker's command and the app both check)
         why = "FAST_PATHS=0" if not enabled else "untested versions: " + "; ".join(reasons)
         logger.warning("fast path %s is off (%s): the public path serves", path.name, why)
     return off
