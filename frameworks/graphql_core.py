@@ -30,7 +30,7 @@ __all__ = ["FieldDetailsList", "FieldHooks", "GroupedFieldSet"]
 class FieldHooks(Executor[Any]):
     """graphql-core's executor, calling a hook around each of the private steps it overrides.
 
-    - `execute_fields` (private since 3.3; every object's selection, the root's included):
+    - `execute_fields` (private; every object's selection, the root's included):
       `shortcut_fields` may return the object's result (a dict) in its place; None lets
       graphql-core resolve it.
     - `execute_field` (private; every field not shortcut above): `shortcut_field` may return

@@ -19,23 +19,26 @@ from graphql import GraphQLField, GraphQLSchema, ValidationRule
 
 # The refusals `strawberry.Schema` raises for an operation it cannot run (a document with
 # no such operation, a type not allowed on this path), which the HTTP view answers as
-# strawberry's own view does. Not exported by `strawberry.schema` (since 0.2xx).
+# strawberry's own view does. Not exported by `strawberry.schema`; both there in 0.300 to
+# 0.341.
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
-# strawberry's subclass of graphql-core's ExecutionContext, which its Schema runs when none
-# is given (`strawberry.Schema(execution_context_class=...)` is published, this base is
-# not; since 0.2xx). It builds strawberry's resolve info (operation extensions): a
-# replacement must subclass it. A move breaks the import here, at start.
+# strawberry's subclass of graphql-core's executor, which its Schema runs when none is given
+# (`strawberry.Schema(execution_context_class=...)` is published, this base is not; there in
+# 0.300 to 0.341, absent in 0.250). It builds strawberry's resolve info (operation
+# extensions): a replacement must subclass it. A move breaks the import here, at start.
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-# Where a field's GraphQL-core definition keeps the strawberry field it was made from (a
-# class constant since 0.1xx, "strawberry-definition"). If it changes, `strawberry_field`
-# finds nothing and no field takes the plain-leaf fast path: slower, still right.
+# Where a field's graphql-core definition keeps the strawberry field it was made from (a
+# class constant, "strawberry-definition", in 0.250 to 0.341). If it changes,
+# `strawberry_field` finds nothing and no field takes the plain-leaf fast path: slower, and
+# still right.
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
-# The rules strawberry adds to graphql-core's when it validates (0.28x onwards): a schema
-# extension that validates in its place (schema.visibility) must run them too, or
-# `@oneOf` inputs and `Maybe` arguments go unchecked.
+# The rules strawberry adds to graphql-core's when it validates (both in 0.300 to 0.341;
+# 0.250 had only the one-of rule): a schema extension that validates in its place
+# (schema.visibility) must run them too, or `@oneOf` inputs and `Maybe` arguments go
+# unchecked.
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types import ExecutionContext
@@ -73,7 +76,7 @@ def provided_operation_name(execution: ExecutionContext) -> str | None:
     """The operation name the request gave, None if it gave none.
 
     strawberry keeps it only as `_provided_operation_name` (set by ExecutionContext's
-    __post_init__, 0.2xx to at least 0.341; its public `operation_name` falls back to the
+    __post_init__, 0.250 to 0.341; its public `operation_name` falls back to the
     document's first operation). If it goes, this raises AttributeError on every
     operation, which every test catches (tests/test_unit_operation_choice.py first).
     """
@@ -84,14 +87,14 @@ def forget_connection_init(handler: Any) -> None:
     """Drop what a graphql-transport-ws connection keeps of its `connection_init` once it is
     answered: the payload (`context.connection_params`) and the timer task waiting for it
     (`connection_init_timeout_task`, done by then), both attributes of strawberry's
-    `BaseGraphQLTransportWSHandler` (0.2xx to 0.341) that idle sockets otherwise hold for
+    `BaseGraphQLTransportWSHandler` (0.250 to 0.341) that idle sockets otherwise hold for
     their life. If renamed, the new ones would simply be kept (more memory per socket)."""
     handler.context.connection_params = {}
     handler.connection_init_timeout_task = None
 
 
 # The table of a graphql-transport-ws connection's operations. strawberry's handler
-# (`BaseGraphQLTransportWSHandler.operations`, 0.2xx to 0.341) keeps a dict of operation
+# (`BaseGraphQLTransportWSHandler.operations`, 0.250 to 0.341) keeps a dict of operation
 # id -> `Operation`, and reads it for the per-connection limit, a repeated id (4409),
 # `complete` from the client, and its shutdown, which reads each entry's `task` and calls
 # `cleanup_operation` for each id. An operation whose stream ended sends `complete` unless

@@ -24,16 +24,17 @@ import uvicorn
 
 # The protocol uvicorn picks for "httptools" (installed here): parser callbacks
 # `on_message_begin`, `on_headers_complete`; the asyncio protocol methods; attributes
-# `loop` and `transport` (0.1x onwards).
+# `loop` and `transport` (as in 0.54 and 0.55).
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-# The protocol uvicorn picks for "websockets-sansio" (0.35 onwards): attributes `queue` (an
-# asyncio.Queue of messages for the app: put_nowait, get), `writable` (an asyncio.Event for
-# write pressure: set, clear, wait), `handshake_complete`, and `request`/`response`, the
-# handshake's, which nothing reads once it is answered.
+# The protocol uvicorn picks for "websockets-sansio" (0.35 onwards; as described here in 0.35
+# to 0.55): attributes `queue` (an asyncio.Queue of messages for the app: put_nowait, get),
+# `writable` (an asyncio.Event for write pressure: set, clear, wait), `handshake_complete`,
+# and `request`/`response`, the handshake's, which nothing reads once it is answered.
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
-# The exit status uvicorn gives a failed start-up (`uvicorn.server`, 0.2x onwards).
+# The exit status uvicorn gives a failed start-up (`uvicorn.server`; in 0.54 and 0.55, not
+# yet in 0.35).
 from uvicorn.server import STARTUP_FAILURE
 
 from frameworks.fast_paths import HTTP_DEADLINES, LEAN_WEBSOCKETS
