@@ -1,5 +1,5 @@
 // One project: its milestones, the admin's buttons, and the chat, all kept live by the
-// project's chatEvents subscription over graphql-transport-ws.
+// project's chatEvents subscription over graphql-transport-ws (socket.js).
 
 import { ENDPOINT, graphql, hooks, session } from "./api.js";
 import { chatSection } from "./chat-view.js";
@@ -12,7 +12,7 @@ import {
 } from "./documents.js";
 import { formatDate, h } from "./dom.js";
 import { milestonesSection } from "./milestones-view.js";
-import { LiveSocket } from "./socket.js";
+import { FINAL_CLOSES, liveClient } from "./socket.js";
 
 const SOCKET_URL = Object.assign(new URL(ENDPOINT), {
   protocol: location.protocol === "https:" ? "wss:" : "ws:",
@@ -60,44 +60,61 @@ export async function projectView(id, me) {
     } while (again);
   }
 
-  let wasLive = false;
-  const socket = new LiveSocket(SOCKET_URL, session.token, {
-    onStatus(state, detail) {
-      status.dataset.state = state;
-      status.textContent = {
-        connecting: "Connecting…",
-        live: "Live",
-        reconnecting: `Connection lost; reconnecting in ${Math.ceil((detail ?? 0) / 1000)} s…`,
-        refused: "Signed out.",
-      }[state];
-      // Back after a drop: what has no chat event (a payment) may have changed too.
-      if (state === "live" && wasLive) refresh();
-      wasLive ||= state === "live";
-    },
-    onRefused: () => hooks.unauthenticated(),
+  const { client, retryNow } = liveClient(SOCKET_URL, session.token, (state, detail) => {
+    status.dataset.state = state;
+    status.textContent = {
+      connecting: "Connecting…",
+      live: "Live",
+      reconnecting: `Connection lost; reconnecting in ${Math.ceil(detail / 1000)} s…`,
+    }[state];
+    // Back after a drop: what has no chat event (a payment) may have changed too.
+    if (state === "live" && detail) refresh();
   });
-  const online = () => socket.retryNow();
-  window.addEventListener("online", online);
+  window.addEventListener("online", retryNow);
+  // graphql-ws keeps its socket while a subscription runs: ending ours closes it.
+  let unsubscribe = () => {};
+  let closed = false;
   subscribe();
 
   function subscribe() {
-    socket.subscribe(CHAT_EVENTS, () => ({ projectId: id, after: chat.lastId }), {
+    if (closed) return;
+    const payload = {
+      query: CHAT_EVENTS,
+      // Read at each (re)subscribe: after a drop the server replays from the last message shown.
+      get variables() {
+        return { projectId: id, after: chat.lastId };
+      },
+    };
+    unsubscribe = client.subscribe(payload, {
       next({ data, errors }) {
         if (errors?.length) return void (status.textContent = errors[0].message);
         chat.append(data.chatEvents);
         if (data.chatEvents.kind !== "MESSAGE") refresh();
       },
-      async error(errors) {
+      async error(failure) {
+        if (!Array.isArray(failure)) return stopped(failure);
         // Too long away to replay (BAD_USER_INPUT): read the chat afresh and go on from there.
-        if (errors[0]?.extensions?.code !== "BAD_USER_INPUT") {
-          return void (status.textContent = errors[0]?.message ?? "Live updates stopped.");
+        if (failure[0]?.extensions?.code !== "BAD_USER_INPUT") {
+          return void (status.textContent = failure[0]?.message ?? "Live updates stopped.");
         }
         const { project: fresh } = await graphql(CHAT, { id });
         chat.replace(fresh.chat.edges.map((edge) => edge.node));
         refresh();
         subscribe();
       },
+      complete() {},
     });
+  }
+
+  // The client gave up: a refused token (logged out, expired) returns to the log-in form.
+  function stopped(failure) {
+    status.dataset.state = "stopped";
+    if (FINAL_CLOSES.has(failure?.code)) {
+      status.textContent = "Signed out.";
+      hooks.unauthenticated();
+    } else {
+      status.textContent = "Live updates stopped; reload the page to try again.";
+    }
   }
 
   render(project);
@@ -114,8 +131,9 @@ export async function projectView(id, me) {
   return {
     element,
     close() {
-      window.removeEventListener("online", online);
-      socket.close();
+      window.removeEventListener("online", retryNow);
+      closed = true;
+      unsubscribe();
     },
   };
 }
