@@ -52,10 +52,14 @@ export function liveClient(url, token, onStatus) {
     on: {
       connecting: () => onStatus("connecting"),
       connected: (socket, payload, wasRetry) => onStatus("live", wasRetry),
-      // terminate() closes at once, as 4499, which is then retried like any drop.
-      ping: (received) =>
-        received || (pongTimer = setTimeout(() => client.terminate(), PONG_WITHIN_MS)),
-      pong: (received) => received && clearTimeout(pongTimer),
+      ping(received) {
+        // Our ping went out: no pong in time, and terminate() drops the socket at once (as
+        // 4499, which is then retried like any drop).
+        if (!received) pongTimer = setTimeout(() => client.terminate(), PONG_WITHIN_MS);
+      },
+      pong(received) {
+        if (received) clearTimeout(pongTimer);
+      },
       closed: () => clearTimeout(pongTimer),
     },
   });
