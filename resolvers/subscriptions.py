@@ -9,7 +9,7 @@ then on can be missed, and learns the feed's starting point; the messages after 
 that point are read from the database and sent first, then the feed's, which start after it.
 The seam is exact: a message at or before it that the feed offered anyway is skipped.
 
-Once authorized and replayed, the subscription hands over to schema.live: the feed sends to
+Once authorized and replayed, the subscription hands over to web.live_delivery: the feed sends to
 it directly, executing each event once for all subscribers who would get the same result,
 and nothing of this resolver stays behind while it waits.
 """
@@ -29,12 +29,12 @@ from schema.authorize import authorized_find
 from schema.context import Context, Info
 from schema.dataloaders import Loaders
 from schema.ids import pk_of
-from schema.live import LiveSubscription
 from schema.pagination import MAX_PAGE
 from schema.types.project import ChatMessageType
-from schema.ws import RunningOperation, current_operation
 from services import access, chat
 from services.errors import BadUserInput, NotFound, Unauthenticated
+from web.graphql_ws import RunningOperation, current_operation
+from web.live_delivery import LiveSubscription
 
 AFTER_DESCRIPTION = (
     "The ID of the last ChatMessage the client saw: later messages of the project are "
@@ -57,18 +57,18 @@ async def chat_events(
 ) -> AsyncIterator[ChatMessageType]:
     # A plain coroutine (not a generator) so that a refusal is raised before the stream
     # starts and reaches the client as the operation's `error` message.
-    # No token check here: schema.ws re-checked the connection's token when this
+    # No token check here: web.graphql_ws re-checked the connection's token when this
     # operation's `subscribe` arrived, and ends the socket when the token stops working.
     operation = current_operation.get()
     if operation is None:
-        # Only schema.ws runs subscriptions: HTTP refuses them (schema.guarded_view).
+        # Only web.graphql_ws runs subscriptions: HTTP refuses them (schema.guarded_view).
         raise RuntimeError("chatEvents runs over graphql-transport-ws only")
     project = await authorized_find(info, Project, project_id)
     # Unset (no default shown in the schema) and null both mean: live only.
     after_pk = await _resume_point(project, after) if isinstance(after, str) else None
     subscription = operation.join(project.id)
     # Until it is handed over, the subscription holds what the feed offers; if the operation
-    # ends before, schema.ws takes it out of the feed.
+    # ends before, web.graphql_ws takes it out of the feed.
     start = await events.feeds().enter(subscription)
     if after_pk is None:
         return _stream(info.context, operation, subscription, Resume(project, []))
@@ -110,7 +110,7 @@ async def _missed(project: Project, after: int, start: int) -> list[ChatMessage]
 async def _stream(
     context: Context, operation: RunningOperation, subscription: LiveSubscription, resume: Resume
 ) -> AsyncGenerator[ChatMessageType, None]:
-    """The replay, executed for this subscriber alone; then the hand-over to schema.live.
+    """The replay, executed for this subscriber alone; then the hand-over to web.live_delivery.
 
     A replay is one client's, and rare: it goes through strawberry as any operation does,
     and the feed's batches that arrive meanwhile wait in the subscription until it is sent.

@@ -42,7 +42,7 @@ ResultKey = tuple[int, int, str]
 
 
 class Connection(Protocol):
-    """The socket side of live subscriptions (schema.ws)."""
+    """The socket side of live subscriptions (web.graphql_ws)."""
 
     schema: BaseSchema
     context: Context

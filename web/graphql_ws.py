@@ -9,7 +9,7 @@ next message. Anonymous sockets stay anonymous and open.
 
 A chatEvents operation runs through strawberry as any other until it is live (authorized,
 in its project's feed, its replay sent): then its stream ends without `complete`, and a
-`LiveSubscription` (schema.live) takes its place in the table of operations, so that the
+`LiveSubscription` (web.live_delivery) takes its place in the table of operations, so that the
 per-connection limit, `complete` from the client, a closed socket, a revoked token and a
 shutdown all end it as they end any operation. The feed's worker hands the connection the
 encoded frames to write (`push`): in order, without waiting on one slow socket.
@@ -43,8 +43,8 @@ from models import hash_token
 from schema.context import Context
 from schema.dataloaders import Loaders
 from schema.guarded_view import field_problem
-from schema.live import LiveSubscription
 from services import auth
+from web.live_delivery import LiveSubscription
 
 logger = logging.getLogger("milestones.subscriptions")
 
@@ -110,7 +110,7 @@ class RunningOperation:
 
     def hand_over(self, subscription: LiveSubscription) -> None:
         """The operation's stream ends here, without `complete`: from now on the feed sends
-        to `subscription` directly (schema.live), until it ends."""
+        to `subscription` directly (web.live_delivery), until it ends."""
         self.handler.hand_over(subscription)
 
 
@@ -119,7 +119,7 @@ current_operation: ContextVar[RunningOperation | None] = ContextVar("chat_operat
 
 
 class SharedResultsWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
-    """graphql-transport-ws, plus sessions that end and live chatEvents (schema.live)."""
+    """graphql-transport-ws, plus sessions that end and live chatEvents (web.live_delivery)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -210,20 +210,20 @@ class SharedResultsWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         # Strawberry sends no `complete` when the stream ends: the operation goes on, live,
         # in the table of operations (the per-connection limit, `complete` from the client).
         operation.completed = True
-        self.operations[subscription.id] = subscription  # type: ignore[assignment]  # run as an operation by schema.live
+        self.operations[subscription.id] = subscription  # type: ignore[assignment]  # run as an operation by web.live_delivery
         subscription.go_live()
         if self.token_hash and all(
             isinstance(o, LiveSubscription) for o in self.operations.values()
         ):
             # Nothing runs: each operation reads its viewer afresh when it arrives, and
-            # each batch brings its own (schema.live).
+            # each batch brings its own (web.live_delivery).
             self.context.viewer = None
 
     def is_live(self, subscription: LiveSubscription) -> bool:
         return self.operations.get(subscription.id) is subscription  # type: ignore[comparison-overlap]  # held in place of an operation
 
     def finish(self, subscription: LiveSubscription, frames: list[str]) -> None:
-        """End a live subscription with its last frames (schema.live)."""
+        """End a live subscription with its last frames (web.live_delivery)."""
         if self.is_live(subscription):
             del self.operations[subscription.id]
         events.feeds().unsubscribe(subscription)
