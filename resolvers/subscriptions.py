@@ -31,8 +31,8 @@ from schema.dataloaders import Loaders
 from schema.ids import pk_of
 from schema.pagination import MAX_PAGE
 from schema.types.project import ChatMessageType
-from services import access, chat
-from services.errors import BadUserInput, NotFound, Unauthenticated
+from services import chat
+from services.errors import BadUserInput
 from web.graphql_ws import RunningOperation, current_operation
 from web.live_delivery import LiveSubscription
 
@@ -137,10 +137,11 @@ async def _replay(
 
 def _admit(context: Context, viewer: User | None, project: Project) -> User:
     """`viewer` if they may still follow `project`; otherwise end the subscription."""
-    if viewer is None:
-        # The token was revoked: this connection is signed out from now on.
-        context.viewer = None
-        raise Unauthenticated("Your session has ended. Sign in again.")
-    if not access.can_see_project(viewer, project):
-        raise NotFound("Project not found.")
+    refusal = chat.follow_refusal(viewer, project)
+    if refusal is not None:
+        if viewer is None:
+            # The token was revoked: this connection is signed out from now on.
+            context.viewer = None
+        raise refusal
+    assert viewer is not None  # no refusal
     return viewer

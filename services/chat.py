@@ -12,7 +12,8 @@ from typing import NamedTuple
 from infra.unit_of_work import atomic
 from models import ChatMessage, Project, User
 from models.rows import CHAT_MESSAGE_ROWS, ChatMessageRow
-from services import notifications
+from services import access, notifications
+from services.errors import ApiError, NotFound, Unauthenticated
 from services.validation import Checker
 
 BODY_MAX = 4000
@@ -89,6 +90,17 @@ async def pages(
 async def is_message_of(project_id: int, message_id: int) -> bool:
     """Whether `message_id` is a message of that project's chat."""
     return await ChatMessage.filter(id=message_id, project_id=project_id).exists()
+
+
+def follow_refusal(viewer: User | None, project: Project) -> ApiError | None:
+    """Why `viewer` may not follow `project`'s chat now; None if they may. A subscription
+    asks it with the token as it is now, before its replay and before every delivery:
+    `viewer` is None when the token was revoked or has expired."""
+    if viewer is None:
+        return Unauthenticated("Your session has ended. Sign in again.")
+    if not access.can_see_project(viewer, project):
+        return NotFound("Project not found.")
+    return None
 
 
 async def messages_between(

@@ -28,12 +28,12 @@ from strawberry.types.graphql import OperationType
 
 from infra import events
 from infra.deliveries import Delivery, Ended
-from models import ChatMessage, Project, User
+from models import ChatMessage, User
 from schema.context import Context
 from schema.dataloaders import Loaders
 from schema.types.project import ChatMessageType
-from services import access
-from services.errors import ApiError, NotFound, Unauthenticated
+from services import chat
+from services.errors import ApiError
 
 logger = logging.getLogger("milestones.subscriptions")
 
@@ -169,7 +169,7 @@ class Batch:
                 events.feeds().unsubscribe(subscription)  # ended meanwhile
                 continue
             viewer = self.delivery.viewers.get(subscription.token_hash)
-            refusal = _refusal(viewer, self.delivery.project)
+            refusal = chat.follow_refusal(viewer, self.delivery.project)
             if refusal is not None:
                 if viewer is None:
                     # The token was revoked: this connection is signed out from now on.
@@ -242,11 +242,3 @@ class Batch:
         payload = subscription.connection.encode({"data": None, "errors": [formatted]})
         return f'{{"id":{json.dumps(subscription.id)},"type":"next","payload":{payload}}}'
 
-
-def _refusal(viewer: User | None, project: Project) -> ApiError | None:
-    """Why `viewer` may no longer follow `project`; None if they may."""
-    if viewer is None:
-        return Unauthenticated("Your session has ended. Sign in again.")
-    if not access.can_see_project(viewer, project):
-        return NotFound("Project not found.")
-    return None
