@@ -30,6 +30,7 @@ from starlette.types import ExceptionHandler
 from tortoise.contrib.starlette import RegisterTortoise
 
 from infra import events, idempotency, links, logs
+from infra.feeds import LocalFeeds
 from infra.health import DatabaseHealth
 from infra.http_protocol import DeadlineHttpProtocol
 from infra.mail_worker import MailWorker, running_worker
@@ -53,7 +54,7 @@ from schema.schema import schema
 from schema.tracing import tracing, tracing_available
 from schema.unsubscribe import unsubscribe
 from schema.view import GraphQLApp
-from services import batches, deadline_reminders, reminders, sessions, throttles
+from services import batches, chat, deadline_reminders, reminders, sessions, throttles
 from settings import SettingError, Settings
 from web.socket_cap import SocketsPerAddress
 from web.ws_protocol import LeanWebSocketsProtocol
@@ -84,7 +85,8 @@ def tune_garbage_collector() -> None:
 
 def event_hub(settings: Settings) -> events.EventHub:
     """Redis pub/sub between processes with REDIS_URL; otherwise events stay in this process."""
-    return RedisHub(settings.redis_url) if settings.redis_url else events.InProcessHub()
+    feeds = LocalFeeds(chat.load_delivery)
+    return RedisHub(settings.redis_url, feeds) if settings.redis_url else events.InProcessHub(feeds)
 
 
 def mail_worker(settings: Settings) -> MailWorker:

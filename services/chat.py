@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from infra.feeds import Delivery
 from infra.unit_of_work import atomic
-from models import ChatMessage, Project, User
+from models import ChatMessage, Milestone, Project, User
 from models.rows import CHAT_MESSAGE_ROWS, ChatMessageRow
 from services import access, notifications
 from services.errors import ApiError, NotFound, Unauthenticated
@@ -90,6 +91,24 @@ async def pages(
 async def is_message_of(project_id: int, message_id: int) -> bool:
     """Whether `message_id` is a message of that project's chat."""
     return await ChatMessage.filter(id=message_id, project_id=project_id).exists()
+
+
+async def load_delivery(project_id: int, rows: list[ChatMessage]) -> Delivery:
+    """A batch of the project's new `rows`, with the project and the users and milestones
+    they name, in three queries, for every subscriber of the project in this process at
+    once; the feed adds the subscribers' viewers (infra.feeds)."""
+    project = await Project.get(id=project_id)
+    user_ids = {project.client_id, project.freelancer_id}
+    milestone_ids: set[int] = set()
+    for row in rows:
+        user_ids.update(u for u in (row.author_id, row.actor_id) if u)
+        if row.milestone_id:
+            milestone_ids.add(row.milestone_id)
+    users = {u.id: u for u in await User.filter(id__in=user_ids)}
+    milestones = (
+        {m.id: m for m in await Milestone.filter(id__in=milestone_ids)} if milestone_ids else {}
+    )
+    return Delivery(project, rows, {}, users, milestones)
 
 
 def follow_refusal(viewer: User | None, project: Project) -> ApiError | None:
