@@ -30,6 +30,7 @@ from starlette.types import ExceptionHandler
 from tortoise.contrib.starlette import RegisterTortoise
 
 from infra import events, idempotency, links, logs
+from infra.feeds import LocalFeeds
 from infra.health import DatabaseHealth
 from infra.http_protocol import DeadlineHttpProtocol
 from infra.mail_worker import MailWorker, running_worker
@@ -40,7 +41,6 @@ from infra.request_context import RequestIds
 from infra.secrets import server_secret
 from infra.shutdown import GracefulServer
 from infra.token_lifetime import Lifetime
-from infra.ws_protocol import LeanWebSocketsProtocol
 from models.db import UNAVAILABLE, migrate_database, open_database, tortoise_config
 from schema import ids
 from schema.app_page import app_routes
@@ -51,12 +51,13 @@ from schema.graphiql import ASSETS_DIR, ASSETS_PATH
 from schema.idempotency import IdempotentMutations
 from schema.persisted_queries import DocumentLru
 from schema.schema import schema
-from schema.socket_cap import SocketsPerAddress
 from schema.tracing import tracing, tracing_available
 from schema.unsubscribe import unsubscribe
 from schema.view import GraphQLApp
-from services import batches, deadline_reminders, reminders, sessions, throttles
+from services import batches, chat, deadline_reminders, reminders, sessions, throttles
 from settings import SettingError, Settings
+from web.socket_cap import SocketsPerAddress
+from web.ws_protocol import LeanWebSocketsProtocol
 
 # In-flight requests get their whole time budget (REQUEST_TIMEOUT_SECONDS) and this much more
 # to finish when the process is told to stop (infra/shutdown.py).
@@ -84,7 +85,8 @@ def tune_garbage_collector() -> None:
 
 def event_hub(settings: Settings) -> events.EventHub:
     """Redis pub/sub between processes with REDIS_URL; otherwise events stay in this process."""
-    return RedisHub(settings.redis_url) if settings.redis_url else events.InProcessHub()
+    feeds = LocalFeeds(chat.load_delivery)
+    return RedisHub(settings.redis_url, feeds) if settings.redis_url else events.InProcessHub(feeds)
 
 
 def mail_worker(settings: Settings) -> MailWorker:

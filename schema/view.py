@@ -25,9 +25,9 @@ from schema.http_media import relabelling, wants_graphql_response
 from schema.persisted_queries import DocumentLru, PersistedQueries
 from schema.schema import schema
 from schema.visibility import introspection_mode
-from schema.ws import SharedResultsWSHandler
 from services import auth
 from settings import Network
+from web.graphql_ws import SharedResultsWSHandler
 
 
 class GraphQLApp(GuardedGraphQL):

@@ -106,7 +106,7 @@ class Settings:
         default=30.0, metadata=env("WRITE_TIMEOUT_SECONDS", seconds(zero=False))
     )
     # Open WebSockets per client address in each process; more are refused with 429
-    # (schema/socket_cap.py).
+    # (web/socket_cap.py).
     max_sockets_per_address: int = field(
         default=10_000, metadata=env("MAX_SOCKETS_PER_ADDRESS", whole(1))
     )

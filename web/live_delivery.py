@@ -1,9 +1,12 @@
 """Live chatEvents subscriptions: a small record each, and one execution per distinct result.
 
-Once a subscription has been authorized and has replayed what its client missed, nothing of
-it runs while it waits: no task, no generator, no GraphQL executor. It is a
-`LiveSubscription` in its project's feed (infra.feeds) and in its connection's table of
-operations; thousands of idle subscribers cost little more than their sockets.
+A chatEvents operation runs through strawberry as any other until it is live: its
+`RunningOperation` joins the project's feed (infra.feeds) with a `LiveSubscription`, which
+holds what the feed offers while the replay is sent; then the operation's stream ends
+without `complete`, and the record takes the operation's place in its connection's table of
+operations (`hand_over`). From then on nothing of it runs while it waits: no task, no
+generator, no GraphQL executor; thousands of idle subscribers cost little more than their
+sockets.
 
 When the feed offers a batch, this module's worker for the project (running only while it
 has batches to send, one after the other, so each socket gets them in order) checks each
@@ -20,20 +23,23 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError
-from strawberry.schema import BaseSchema
 from strawberry.types.graphql import OperationType
 
 from infra import events
-from infra.deliveries import Delivery, Ended
-from models import ChatMessage, Project, User
+from infra.feeds import Delivery, Ended, LocalFeeds
+from models import ChatMessage, User
 from schema.context import Context
 from schema.dataloaders import Loaders
 from schema.types.project import ChatMessageType
-from services import access
-from services.errors import ApiError, NotFound, Unauthenticated
+from services import chat
+from services.errors import ApiError
+
+if TYPE_CHECKING:  # the connection imports this module to hold live subscriptions
+    from web.graphql_ws import SharedResultsWSHandler
 
 logger = logging.getLogger("milestones.subscriptions")
 
@@ -41,43 +47,26 @@ logger = logging.getLogger("milestones.subscriptions")
 ResultKey = tuple[int, int, str]
 
 
-class Connection(Protocol):
-    """The socket side of live subscriptions (schema.ws)."""
-
-    schema: BaseSchema
-    context: Context
-
-    def encode(self, payload: dict[str, Any]) -> str: ...
-
-    def is_live(self, subscription: LiveSubscription) -> bool: ...
-
-    def push(self, frames: list[str]) -> None: ...
-
-    def finish(self, subscription: LiveSubscription, frames: list[str]) -> None: ...
-
-    def cut_off(self) -> None: ...
-
-
 class LiveSubscription:
     """One chatEvents subscription, as its feed and its connection know it."""
 
-    __slots__ = ("connection", "floor", "held", "id", "key", "project_id", "token_hash")
+    __slots__ = ("connection", "feeds", "floor", "held", "id", "key", "project_id", "token_hash")
 
     # The connection's table of operations holds it in place of strawberry's operation, and
     # reads `task` of what it holds: a live subscription runs none.
     task = None
 
-    def __init__(
-        self, connection: Connection, operation_id: str, key: str, project_id: int, token_hash: str
-    ) -> None:
-        self.connection = connection
-        self.id = operation_id
+    def __init__(self, operation: RunningOperation, project_id: int, feeds: LocalFeeds) -> None:
+        self.connection = operation.handler
+        self.id = operation.id
         # The document, operation name and variables, as JSON: what decides the result with
         # the viewer; one string shared by every subscription that sent the same.
-        self.key = key
+        self.key = operation.key
         self.project_id = project_id
+        # The feeds it joined: those it leaves, even once the server has moved on from them.
+        self.feeds = feeds
         # The hash of the connection's token: the feed re-reads it for every batch.
-        self.token_hash = token_hash
+        self.token_hash = operation.handler.token_hash
         # Only messages above this are sent (the replay sent those up to it).
         self.floor = 0
         # Batches that came while the replay was being sent: sent once it has been.
@@ -88,17 +77,62 @@ class LiveSubscription:
         if self.held is None:
             _enqueue(self, item)
             return True
-        if len(self.held) >= events.feeds().queue_size:
+        if len(self.held) >= self.feeds.queue_size:
             self.connection.cut_off()
             return False
         self.held.append(item)
         return True
 
-    def go_live(self) -> None:
-        """The replay is sent: send what was held, and from now on every batch."""
-        held, self.held = self.held, None
+    def leave(self) -> None:
+        """Out of the feed: nothing more is offered to it."""
+        self.feeds.unsubscribe(self)
+
+
+@dataclass(frozen=True, slots=True)
+class RunningOperation:
+    """One operation on one connection, while it runs: what chatEvents joins a feed with
+    (resolvers.subscriptions.LiveOperation)."""
+
+    handler: SharedResultsWSHandler
+    id: str
+    # The document, operation name and variables: what, with the viewer, decides the result.
+    key: str
+
+    @property
+    def token_hash(self) -> str:
+        return self.handler.token_hash
+
+    async def join(self, project_id: int) -> int:
+        """Put a live subscription of this operation in `project_id`'s feed; the feed's
+        starting point. It holds what the feed offers until `hand_over`, and leaves the
+        feed if the operation ends first (the connection's `joining`)."""
+        feeds = events.feeds()
+        subscription = LiveSubscription(self, project_id, feeds)
+        self.handler.joining[self.id] = subscription
+        return await feeds.enter(subscription)
+
+    def hand_over(self, floor: int) -> None:
+        """The operation's stream ends here, without `complete`: from now on the feed's
+        messages above `floor` go to the subscription directly, until it ends."""
+        handler = self.handler
+        subscription = handler.joining.pop(self.id, None)
+        operation = handler.operations.get(self.id)
+        if subscription is None or operation is None:
+            return  # the operation ended meanwhile, and left the feed
+        # Strawberry sends no `complete` when the stream ends: the operation goes on, live,
+        # in the table of operations (the per-connection limit, `complete` from the client).
+        operation.completed = True
+        handler.operations[self.id] = subscription  # type: ignore[assignment]  # run as an operation by this module
+        subscription.floor = floor
+        held, subscription.held = subscription.held, None
         for item in held or ():
-            _enqueue(self, item)
+            _enqueue(subscription, item)
+        if handler.token_hash and all(
+            isinstance(o, LiveSubscription) for o in handler.operations.values()
+        ):
+            # Nothing runs: each operation reads its viewer afresh when it arrives, and
+            # each batch brings its own.
+            handler.context.viewer = None
 
 
 # Per project with batches to send: the batches, oldest first, each with its subscribers.
@@ -145,7 +179,7 @@ def _complete(subscription: LiveSubscription, *first: str) -> None:
         complete = f'{{"id":{json.dumps(subscription.id)},"type":"complete"}}'
         subscription.connection.finish(subscription, [*first, complete])
     else:
-        events.feeds().unsubscribe(subscription)
+        subscription.leave()
 
 
 class Batch:
@@ -166,10 +200,10 @@ class Batch:
     async def send(self, subscriptions: list[LiveSubscription]) -> None:
         for subscription in subscriptions:
             if not subscription.connection.is_live(subscription):
-                events.feeds().unsubscribe(subscription)  # ended meanwhile
+                subscription.leave()  # ended meanwhile
                 continue
             viewer = self.delivery.viewers.get(subscription.token_hash)
-            refusal = _refusal(viewer, self.delivery.project)
+            refusal = chat.follow_refusal(viewer, self.delivery.project)
             if refusal is not None:
                 if viewer is None:
                     # The token was revoked: this connection is signed out from now on.
@@ -184,7 +218,7 @@ class Batch:
                     if frame is not None:
                         frames.append(frame)
             if frames and subscription.connection.is_live(subscription):
-                subscription.connection.push(frames)
+                subscription.connection.push(frames, subscription.feeds.queue_size)
 
     async def _frame(
         self, subscription: LiveSubscription, viewer: User, message: ChatMessage
@@ -242,11 +276,3 @@ class Batch:
         payload = subscription.connection.encode({"data": None, "errors": [formatted]})
         return f'{{"id":{json.dumps(subscription.id)},"type":"next","payload":{payload}}}'
 
-
-def _refusal(viewer: User | None, project: Project) -> ApiError | None:
-    """Why `viewer` may no longer follow `project`; None if they may."""
-    if viewer is None:
-        return Unauthenticated("Your session has ended. Sign in again.")
-    if not access.can_see_project(viewer, project):
-        return NotFound("Project not found.")
-    return None

@@ -9,7 +9,7 @@ next message. Anonymous sockets stay anonymous and open.
 
 A chatEvents operation runs through strawberry as any other until it is live (authorized,
 in its project's feed, its replay sent): then its stream ends without `complete`, and a
-`LiveSubscription` (schema.live) takes its place in the table of operations, so that the
+`LiveSubscription` (web.live_delivery) takes its place in the table of operations, so that the
 per-connection limit, `complete` from the client, a closed socket, a revoked token and a
 shutdown all end it as they end any operation. The feed's worker hands the connection the
 encoded frames to write (`push`): in order, without waiting on one slow socket.
@@ -22,8 +22,6 @@ import json
 import logging
 import sys
 from contextlib import suppress
-from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Any
 
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -36,15 +34,16 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     SubscribeMessage,
 )
 
-from infra import eager, events
+from infra import eager
 from infra.open_sockets import open_sockets
 from infra.shutdown import open_connections
 from models import hash_token
+from resolvers.subscriptions import current_operation
 from schema.context import Context
 from schema.dataloaders import Loaders
 from schema.guarded_view import field_problem
-from schema.live import LiveSubscription
 from services import auth
+from web.live_delivery import LiveSubscription, RunningOperation
 
 logger = logging.getLogger("milestones.subscriptions")
 
@@ -89,37 +88,8 @@ def message_problem(message: object) -> str | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class RunningOperation:
-    """One operation on one connection, while it runs; what chatEvents starts from."""
-
-    handler: SharedResultsWSHandler
-    id: str
-    # The document, operation name and variables: what, with the viewer, decides the result.
-    key: str
-
-    def join(self, project_id: int) -> LiveSubscription:
-        """A live subscription of this operation to `project_id`'s chat, to add to its feed;
-        it holds what the feed offers until `hand_over`. Left by the feed if the operation
-        ends first."""
-        subscription = LiveSubscription(
-            self.handler, self.id, self.key, project_id, self.handler.token_hash
-        )
-        self.handler.joining[self.id] = subscription
-        return subscription
-
-    def hand_over(self, subscription: LiveSubscription) -> None:
-        """The operation's stream ends here, without `complete`: from now on the feed sends
-        to `subscription` directly (schema.live), until it ends."""
-        self.handler.hand_over(subscription)
-
-
-# Set in each operation's task, so that the subscription's resolver knows where it runs.
-current_operation: ContextVar[RunningOperation | None] = ContextVar("chat_operation", default=None)
-
-
 class SharedResultsWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
-    """graphql-transport-ws, plus sessions that end and live chatEvents (schema.live)."""
+    """graphql-transport-ws, plus sessions that end and live chatEvents (web.live_delivery)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -203,37 +173,21 @@ class SharedResultsWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         finally:
             self._leave_feed(operation.id)
 
-    def hand_over(self, subscription: LiveSubscription) -> None:
-        operation = self.operations.get(subscription.id)
-        if self.joining.pop(subscription.id, None) is not subscription or operation is None:
-            return  # the operation ended meanwhile, and left the feed
-        # Strawberry sends no `complete` when the stream ends: the operation goes on, live,
-        # in the table of operations (the per-connection limit, `complete` from the client).
-        operation.completed = True
-        self.operations[subscription.id] = subscription  # type: ignore[assignment]  # run as an operation by schema.live
-        subscription.go_live()
-        if self.token_hash and all(
-            isinstance(o, LiveSubscription) for o in self.operations.values()
-        ):
-            # Nothing runs: each operation reads its viewer afresh when it arrives, and
-            # each batch brings its own (schema.live).
-            self.context.viewer = None
-
     def is_live(self, subscription: LiveSubscription) -> bool:
         return self.operations.get(subscription.id) is subscription  # type: ignore[comparison-overlap]  # held in place of an operation
 
     def finish(self, subscription: LiveSubscription, frames: list[str]) -> None:
-        """End a live subscription with its last frames (schema.live)."""
+        """End a live subscription with its last frames (web.live_delivery)."""
         if self.is_live(subscription):
             del self.operations[subscription.id]
-        events.feeds().unsubscribe(subscription)
-        self.push(frames)
+        subscription.leave()
+        self.push(frames, subscription.feeds.queue_size)
 
     async def cleanup_operation(self, operation_id: str) -> None:
         operation: object = self.operations.get(operation_id)
         if isinstance(operation, LiveSubscription):
             del self.operations[operation_id]
-            events.feeds().unsubscribe(operation)
+            operation.leave()
             return
         self._leave_feed(operation_id)
         await super().cleanup_operation(operation_id)
@@ -241,21 +195,21 @@ class SharedResultsWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     def _leave_feed(self, operation_id: str) -> None:
         subscription = self.joining.pop(operation_id, None)
         if subscription is not None:
-            events.feeds().unsubscribe(subscription)
+            subscription.leave()
 
     def encode(self, payload: dict[str, Any]) -> str:
         encoded = self.view.encode_json(payload)
         assert isinstance(encoded, str)
         return encoded
 
-    def push(self, frames: list[str]) -> None:
+    def push(self, frames: list[str], limit: int) -> None:
         """Write `frames` after what was pushed before, without waiting: a write the socket
         cannot take now finishes in a task, and later frames wait in the backlog; a backlog
-        of more batches than a feed allows a subscriber cuts the connection off."""
+        of `limit` batches (as many as a feed allows a subscriber) cuts the connection off."""
         if self._cut_off:
             return
         if self._backlog is not None:
-            if len(self._backlog) >= events.feeds().queue_size:
+            if len(self._backlog) >= limit:
                 self.cut_off()
             else:
                 self._backlog.append(frames)
@@ -290,7 +244,7 @@ class SharedResultsWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         for operation_id, operation in list(self.operations.items()):
             if isinstance(operation, LiveSubscription):  # type: ignore[unreachable]  # held in place of an operation
                 del self.operations[operation_id]
-                events.feeds().unsubscribe(operation)
+                operation.leave()
         closing = asyncio.create_task(
             self.go_away(SLOW_SUBSCRIBER_CLOSE_CODE, SLOW_SUBSCRIBER_CLOSE_REASON)
         )
