@@ -29,12 +29,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ExceptionHandler
 from tortoise.contrib.starlette import RegisterTortoise
 
-from infra import events, idempotency, links, logs
-from infra.health import DatabaseHealth
-from infra.http_protocol import DeadlineHttpProtocol
+from infra import events, idempotency_store, links, logs
 from infra.mail_worker import MailWorker, running_worker
-from infra.metrics_endpoint import serve_metrics
-from infra.probes import Readiness, StartupGate, live
 from infra.redis_hub import RedisHub
 from infra.request_context import RequestIds
 from infra.secrets import server_secret
@@ -43,20 +39,24 @@ from infra.token_lifetime import Lifetime
 from infra.ws_protocol import LeanWebSocketsProtocol
 from models.db import UNAVAILABLE, migrate_database, open_database, tortoise_config
 from schema import ids
-from schema.app_page import app_routes
-from schema.body_limit import BodyLimit
-from schema.calendar_view import calendar_routes
 from schema.executor import limit_response_bytes
-from schema.graphiql import ASSETS_DIR, ASSETS_PATH
-from schema.idempotency import IdempotentMutations
-from schema.persisted_queries import DocumentLru
 from schema.schema import schema
 from schema.socket_cap import SocketsPerAddress
 from schema.tracing import tracing, tracing_available
-from schema.unsubscribe import unsubscribe
-from schema.view import GraphQLApp
 from services import batches, deadline_reminders, reminders, sessions, throttles
 from settings import SettingError, Settings
+from web.app_page import app_routes
+from web.body_limit import BodyLimit
+from web.calendar_feed import calendar_routes
+from web.graphiql import ASSETS_DIR, ASSETS_PATH
+from web.graphql_app import GraphQLApp
+from web.health import DatabaseHealth
+from web.http_protocol import DeadlineHttpProtocol
+from web.idempotency_keys import IdempotentMutations
+from web.metrics import serve_metrics
+from web.persisted_queries import DocumentLru
+from web.probes import Readiness, StartupGate, live
+from web.unsubscribe import unsubscribe
 
 # In-flight requests get their whole time budget (REQUEST_TIMEOUT_SECONDS) and this much more
 # to finish when the process is told to stop (infra/shutdown.py).
@@ -94,7 +94,7 @@ def mail_worker(settings: Settings) -> MailWorker:
         reminders.chore(settings),
         deadline_reminders.chore(settings),
         batches.chore(settings),
-        idempotency.chore(),
+        idempotency_store.chore(),
     ]
     return MailWorker(settings, chores=chores)
 
@@ -174,7 +174,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
         ],
     )
-    # Read by schema/public_url.py for the absolute links the API hands out.
+    # Read by web/public_url.py for the absolute links the API hands out.
     app.state.public_url = settings.public_url
     return app
 
@@ -230,7 +230,7 @@ def serve(settings: Settings, host: str, port: int) -> int:
         # uvicorn's own protocol, keeping less for each idle socket (infra/ws_protocol.py).
         ws=LeanWebSocketsProtocol,
         # uvicorn's httptools protocol, with deadlines for slow heads and clients that never
-        # read (infra/http_protocol.py).
+        # read (web/http_protocol.py).
         http=DeadlineHttpProtocol.with_deadlines(
             settings.header_timeout_seconds, settings.write_timeout_seconds
         ),

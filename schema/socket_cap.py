@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from schema.client_address import client_address
 from settings import Network
+from web.client_address import client_address
 
 # Seconds a refused client is asked to wait: long enough not to spin, short enough that
 # it gets back in once one of its sockets has closed.

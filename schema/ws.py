@@ -42,9 +42,9 @@ from infra.shutdown import open_connections
 from models import hash_token
 from schema.context import Context
 from schema.dataloaders import Loaders
-from schema.guarded_view import field_problem
 from schema.live import LiveSubscription
 from services import auth
+from web.graphql_guards import field_problem
 
 logger = logging.getLogger("milestones.subscriptions")
 

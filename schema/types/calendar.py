@@ -5,9 +5,9 @@ from __future__ import annotations
 import strawberry
 
 from schema.context import Info
-from schema.public_url import link_base
 from schema.types.common import UserError
 from services import calendar_feeds
+from web.public_url import link_base
 
 
 @strawberry.type(

@@ -20,12 +20,12 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from infra.redact import redact_access_log
-from schema.client_address import client_address
 from schema.ids import pk_of
-from schema.public_url import host
 from services import calendar_events, calendar_feeds, throttles
 from services.errors import RateLimited
 from settings import Network
+from web.client_address import client_address
+from web.public_url import host
 
 MEDIA_TYPE = "text/calendar; charset=utf-8"
 # Private: the URL is a secret, so no shared cache may keep the feed; clients revalidate.
