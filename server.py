@@ -32,7 +32,6 @@ from tortoise.contrib.starlette import RegisterTortoise
 from infra import events, idempotency_store, links, logs
 from infra.mail_worker import MailWorker, running_worker
 from infra.redis_hub import RedisHub
-from infra.request_context import RequestIds
 from infra.secrets import server_secret
 from infra.shutdown import GracefulServer
 from infra.token_lifetime import Lifetime
@@ -56,6 +55,7 @@ from web.idempotency_keys import IdempotentMutations
 from web.metrics import serve_metrics
 from web.persisted_queries import DocumentLru
 from web.probes import Readiness, StartupGate, live
+from web.request_ids import RequestIds
 from web.unsubscribe import unsubscribe
 
 # In-flight requests get their whole time budget (REQUEST_TIMEOUT_SECONDS) and this much more

@@ -42,6 +42,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from infra import idempotency_store
 from infra.idempotency_store import MAX_KEPT_BYTES, Held, Kept, Refusal
 from services import auth
+from web.errors import error_body, error_bytes
 from web.idempotent_requests import UnknownPersistedQuery, mutation_request
 from web.media_type import wants_graphql_response
 from web.persisted_queries import NOT_FOUND, PersistedQueries
@@ -69,13 +70,16 @@ TOO_LARGE_TO_KEEP = (
     "keeps for replays, so it is not replayed: read what you need with a query, and use a "
     "new Idempotency-Key for a new request."
 )
+# Status, the contract's top-level error code and message of each refusal.
 REFUSALS = {
     Refusal.IN_USE: (
         409,
+        "IDEMPOTENCY_KEY_IN_USE",
         "A request with this Idempotency-Key is still running; retry it in a moment.",
     ),
     Refusal.REUSED: (
         422,
+        "IDEMPOTENCY_KEY_REUSED",
         "This Idempotency-Key was used for another request; use a new key for a new request.",
     ),
 }
@@ -103,8 +107,7 @@ def parse_key(values: list[str]) -> str:
 
 
 def error_response(status: int, code: str, message: str) -> Kept:
-    body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
-    return Kept(status, "application/json", body)
+    return Kept(status, "application/json", error_bytes(message, code))
 
 
 def to_keep(response: Kept, *, secret: bool) -> Kept:
@@ -117,8 +120,7 @@ def to_keep(response: Kept, *, secret: bool) -> Kept:
         message = TOO_LARGE_TO_KEEP.format(limit=MAX_KEPT_BYTES)
     else:
         return response
-    error = {"message": message, "extensions": {"code": NOT_KEPT}}
-    body = orjson.dumps({"data": None, "errors": [error]})
+    body = orjson.dumps({"data": None, **error_body(message, NOT_KEPT)})
     return Kept(response.status_code, response.content_type, body)
 
 
@@ -245,9 +247,9 @@ class IdempotentMutations:
         elif isinstance(claimed, Kept):
             await send_response(send, claimed, [(b"idempotent-replayed", b"true")])
         else:
-            status, message = REFUSALS[claimed]
+            status, code, message = REFUSALS[claimed]
             extra = [(b"retry-after", b"1")] if claimed is Refusal.IN_USE else []
-            await send_response(send, error_response(status, claimed.value, message), extra)
+            await send_response(send, error_response(status, code, message), extra)
 
     async def _run(
         self, held: Held, secret: bool, scope: Scope, receive: Receive, send: Send
