@@ -116,7 +116,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 RegisterTortoise(app, config=tortoise_config(settings.database_url))
             )
             ids.use_key(settings.id_secret.encode() or await server_secret("global-ids"))
-            await links.start(settings.public_url)
+            await links.start(settings)
             tune_garbage_collector()
             await stack.enter_async_context(events.running_hub(event_hub(settings)))
             await stack.enter_async_context(throttles.running(counted))
@@ -174,8 +174,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
         ],
     )
-    # Read by web/public_url.py for the absolute links the API hands out.
-    app.state.public_url = settings.public_url
     return app
 
 
@@ -210,7 +208,7 @@ async def run_worker(settings: Settings) -> int:
         # Before the migration: a signal during it still ends in a clean stop, not a kill.
         loop.add_signal_handler(signum, worker.stop)
     async with open_database(settings.database_url):
-        await links.start(settings.public_url)
+        await links.start(settings)
         await worker.run()
     return 0
 
