@@ -20,13 +20,8 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import cast
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.routing import Mount, Route, WebSocketRoute
-from starlette.staticfiles import StaticFiles
-from starlette.types import ExceptionHandler
 from tortoise.contrib.starlette import RegisterTortoise
 
 from infra import events, idempotency_store, links, logs
@@ -36,27 +31,16 @@ from infra.secrets import server_secret
 from infra.shutdown import GracefulServer
 from infra.token_lifetime import Lifetime
 from infra.ws_protocol import LeanWebSocketsProtocol
-from models.db import UNAVAILABLE, migrate_database, open_database, tortoise_config
+from models.db import migrate_database, open_database, tortoise_config
 from schema import ids
 from schema.executor import limit_response_bytes
 from schema.schema import schema
-from schema.socket_cap import SocketsPerAddress
 from schema.tracing import tracing, tracing_available
 from services import batches, deadline_reminders, reminders, sessions, throttles
 from settings import SettingError, Settings
-from web.app_page import app_routes
-from web.body_limit import BodyLimit
-from web.calendar_feed import calendar_routes
-from web.graphiql import ASSETS_DIR, ASSETS_PATH
-from web.graphql_app import GraphQLApp
-from web.health import DatabaseHealth
+from web.app import Lifespan, edge_app
 from web.http_protocol import DeadlineHttpProtocol
-from web.idempotency_keys import IdempotentMutations
-from web.metrics import serve_metrics
-from web.persisted_queries import DocumentLru
-from web.probes import Readiness, StartupGate, live
-from web.request_ids import RequestIds
-from web.unsubscribe import unsubscribe
+from web.probes import Readiness
 
 # In-flight requests get their whole time budget (REQUEST_TIMEOUT_SECONDS) and this much more
 # to finish when the process is told to stop (infra/shutdown.py).
@@ -99,14 +83,9 @@ def mail_worker(settings: Settings) -> MailWorker:
     return MailWorker(settings, chores=chores)
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    settings = settings or Settings.from_env()
-    # Built now, so that an unknown RATE_LIMITS name stops the server before it serves.
-    counted = throttles.from_settings(settings)
-    deadline_reminders.configure(settings)
-    if settings.tracing:
-        tracing_available()  # stops the server now when the extra is missing
-    readiness = Readiness(settings.redis_url)
+def lifespan_of(settings: Settings, counted: throttles.Throttles, readiness: Readiness) -> Lifespan:
+    """What the app starts before it serves, and stops after: the database, the process's
+    services, and with MAIL_WORKER the delivery worker."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -128,53 +107,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
             stack.push_async_callback(readiness.close)
             yield
 
-    health = DatabaseHealth()
+    return lifespan
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """The ASGI app (web/app.py) with this process's lifespan; settings from the environment
+    unless given."""
+    settings = settings or Settings.from_env()
+    # Built now, so that an unknown RATE_LIMITS name stops the server before it serves.
+    counted = throttles.from_settings(settings)
+    deadline_reminders.configure(settings)
+    if settings.tracing:
+        tracing_available()  # stops the server now when the extra is missing
     limit_response_bytes(settings.max_response_bytes)
-    graphql = GraphQLApp(
-        graphiql=settings.graphiql,
-        allowed_origins=settings.allowed_origins,
-        trusted_proxies=settings.trusted_proxies,
-        introspection=settings.introspection,
-        request_timeout_seconds=settings.request_timeout_seconds,
-        persisted_queries=DocumentLru(
-            settings.persisted_queries_max_entries, settings.persisted_queries_max_bytes
-        ),
-    )
-    # The only WebSocket route: counted there, so that plain HTTP pays nothing for it.
-    sockets = SocketsPerAddress(
-        graphql,
-        limit=settings.max_sockets_per_address,
-        trusted_proxies=settings.trusted_proxies,
-    )
-    endpoint = IdempotentMutations(
-        graphql,
-        request_seconds=settings.request_timeout_seconds,
-        documents=graphql.persisted_queries,
-    )
-    app = Starlette(
-        routes=[
-            Route("/graphql", endpoint, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", sockets),
-            Route("/healthz", health.check),
-            Route("/unsubscribe/{token}", unsubscribe, methods=["GET", "POST"]),
-            *calendar_routes(settings.trusted_proxies),
-            Route("/livez", live),
-            Route("/readyz", readiness.ready),
-            *([Route("/metrics", serve_metrics)] if settings.metrics else []),
-            Mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="graphiql"),
-            *app_routes(settings.app),
-        ],
-        lifespan=lifespan,
-        exception_handlers=dict.fromkeys(UNAVAILABLE, cast(ExceptionHandler, health.refuse)),
-        middleware=[
-            # First: every line logged for the request carries its id.
-            Middleware(RequestIds),
-            Middleware(StartupGate, readiness=readiness),
-            # Inside Starlette's error handling, so that it sees the refusal, not a crash.
-            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
-        ],
-    )
-    return app
+    readiness = Readiness(settings.redis_url)
+    return edge_app(settings, readiness, lifespan_of(settings, counted, readiness))
 
 
 async def create_admin(settings: Settings, email: str, password: str, name: str) -> int:
