@@ -82,7 +82,7 @@ async def chat_events(
     # operation's `subscribe` arrived, and ends the socket when the token stops working.
     operation = current_operation.get()
     if operation is None:
-        # Only web.graphql_ws runs subscriptions: HTTP refuses them (schema.guarded_view).
+        # Only web.graphql_ws runs subscriptions: HTTP refuses them (web.graphql_guards).
         raise RuntimeError("chatEvents runs over graphql-transport-ws only")
     project = await authorized_find(info, Project, project_id)
     # Unset (no default shown in the schema) and null both mean: live only.

@@ -23,7 +23,7 @@ class Context:
     response: Response | WebSocket | None
     viewer: User | None = None
     token: str = ""
-    # Where the request comes from, as far as we can trust (schema/client_address.py).
+    # Where the request comes from, as far as we can trust (web/client_address.py).
     client_address: str = ""
     loaders: Loaders = field(default_factory=Loaders)
     # The INTROSPECTION mode of the endpoint: `on`, `off` or `signed-in` (schema/visibility.py).

@@ -82,23 +82,23 @@ class Settings:
     # Tests only: a file holding seconds added to the clock of due dates (infra/clock.py).
     clock_offset_file: str = field(default="", metadata=env("CLOCK_OFFSET_FILE"))
     graphiql: bool = field(default=True, metadata=env("GRAPHIQL", FLAG))
-    # The reference collaboration page at GET / (schema/app_page.py).
+    # The reference collaboration page at GET / (web/app_page.py).
     app: bool = field(default=True, metadata=env("APP", FLAG))
     # auto: on while GraphiQL is served, else for signed-in callers only (schema/visibility.py).
     introspection: str = field(default="auto", metadata=env("INTROSPECTION", INTROSPECTION))
-    # Larger request bodies get 413 before they are read (schema/body_limit.py).
+    # Larger request bodies get 413 before they are read (web/body_limit.py).
     max_body_bytes: int = field(default=1024 * 1024, metadata=env("MAX_BODY_BYTES", whole(1024)))
     # An operation whose answer grows past this is stopped with RESPONSE_TOO_LARGE; at least
     # 64 KiB, so that no ordinary page is ever refused (schema/response_budget.py).
     max_response_bytes: int = field(
         default=8 * 1024 * 1024, metadata=env("MAX_RESPONSE_BYTES", whole(64 * 1024))
     )
-    # An HTTP operation still running after this is stopped with TIMEOUT (schema/guarded_view.py).
+    # An HTTP operation still running after this is stopped with TIMEOUT (web/graphql_guards.py).
     request_timeout_seconds: float = field(
         default=10.0, metadata=env("REQUEST_TIMEOUT_SECONDS", seconds(zero=False))
     )
     # A connection must have sent its whole request head within this; one whose response
-    # has waited this long for the client to read is aborted (infra/http_protocol.py).
+    # has waited this long for the client to read is aborted (web/http_protocol.py).
     header_timeout_seconds: float = field(
         default=10.0, metadata=env("HEADER_TIMEOUT_SECONDS", seconds(zero=False))
     )
@@ -111,7 +111,7 @@ class Settings:
         default=10_000, metadata=env("MAX_SOCKETS_PER_ADDRESS", whole(1))
     )
     allowed_origins: tuple[str, ...] = field(default=(), metadata=env("ALLOWED_ORIGINS", NAMES))
-    # The documents automatic persisted queries keep per process (schema/persisted_queries.py).
+    # The documents automatic persisted queries keep per process (web/persisted_queries.py).
     persisted_queries_max_entries: int = field(
         default=1000, metadata=env("PERSISTED_QUERIES_MAX_ENTRIES", whole(0))
     )
@@ -122,7 +122,7 @@ class Settings:
     # issued whatever its use (infra/token_lifetime.py). At most ten years: always expires.
     token_idle_days: float = field(default=30.0, metadata=env("TOKEN_IDLE_DAYS", days(3650)))
     token_max_days: float = field(default=90.0, metadata=env("TOKEN_MAX_DAYS", days(3650)))
-    # The reverse proxies whose X-Forwarded-For names the client (schema/client_address.py).
+    # The reverse proxies whose X-Forwarded-For names the client (web/client_address.py).
     trusted_proxies: tuple[Network, ...] = field(
         default=(), metadata=env("TRUSTED_PROXIES", NETWORKS)
     )

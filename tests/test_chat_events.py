@@ -24,7 +24,6 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from infra import events
 from infra.feeds import Delivery, Ended
-from schema.view import GraphQLApp
 from tests.support import Api, RunningServer, free_port, future, make_team, pk
 from tests.support_feeds import local_feeds, subscribe
 from tests.support_ws import (
@@ -36,6 +35,7 @@ from tests.support_ws import (
     error_codes,
     wait_for_subscribers,
 )
+from web.graphql_app import GraphQLApp
 
 pytestmark = pytest.mark.usefixtures("subscriber_baseline")
 

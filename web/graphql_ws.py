@@ -41,8 +41,8 @@ from models import hash_token
 from resolvers.subscriptions import current_operation
 from schema.context import Context
 from schema.dataloaders import Loaders
-from schema.guarded_view import field_problem
 from services import auth
+from web.graphql_guards import field_problem
 from web.live_delivery import LiveSubscription, RunningOperation
 
 logger = logging.getLogger("milestones.subscriptions")

@@ -2,7 +2,7 @@
 
 An idle WebSocket costs its client nothing and the server a few tens of kilobytes for as
 long as it stays open: one address could hold thousands. Sockets are counted per client
-address as the rate limits count requests (schema/client_address.py: the socket's peer, or
+address as the rate limits count requests (web/client_address.py: the socket's peer, or
 behind TRUSTED_PROXIES the client they name), from the upgrade request until the socket
 closes. One over the cap is refused before the handshake completes: HTTP 429 with a JSON
 error `TOO_MANY_SOCKETS` and `Retry-After`, which a browser's WebSocket reports as a failed
@@ -11,7 +11,7 @@ its place at once.
 
 The count is per process (several processes allow that many times the cap). Only
 WebSockets are counted, and only the WebSocket route is wrapped: plain HTTP connections
-are short-lived, bounded by the keep-alive and header timeouts (infra/http_protocol.py).
+are short-lived, bounded by the keep-alive and header timeouts (web/http_protocol.py).
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from schema.client_address import client_address
 from settings import Network
+from web.client_address import client_address
 
 # Seconds a refused client is asked to wait: long enough not to spin, short enough that
 # it gets back in once one of its sockets has closed.

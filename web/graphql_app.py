@@ -17,17 +17,17 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UNSET, UnsetType
 
-from schema.client_address import client_address
 from schema.context import Context
-from schema.graphiql import graphiql_html
-from schema.guarded_view import GuardedGraphQL
-from schema.http_media import relabelling, wants_graphql_response
-from schema.persisted_queries import DocumentLru, PersistedQueries
 from schema.schema import schema
 from schema.visibility import introspection_mode
 from services import auth
 from settings import Network
+from web.client_address import client_address
+from web.graphiql import graphiql_html
+from web.graphql_guards import GuardedGraphQL
 from web.graphql_ws import SharedResultsWSHandler
+from web.media_type import relabelling, wants_graphql_response
+from web.persisted_queries import DocumentLru, PersistedQueries
 
 
 class GraphQLApp(GuardedGraphQL):
@@ -67,7 +67,7 @@ class GraphQLApp(GuardedGraphQL):
         self.persisted_queries = PersistedQueries(persisted_queries)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # application/graphql-response+json for the clients that ask (schema/http_media.py).
+        # application/graphql-response+json for the clients that ask (web/media_type.py).
         if scope["type"] == "http":
             send = relabelling(scope, send)
         await super().__call__(scope, receive, send)
@@ -81,7 +81,7 @@ class GraphQLApp(GuardedGraphQL):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        # Automatic persisted queries (schema/persisted_queries.py).
+        # Automatic persisted queries (web/persisted_queries.py).
         resolved = self.persisted_queries.resolve(request_data)
         if isinstance(resolved, ExecutionResult):
             result: ExecutionResult = resolved

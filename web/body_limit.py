@@ -12,11 +12,12 @@ ClientDisconnect ends the request with one INFO line, not a traceback at ERROR.
 
 from __future__ import annotations
 
-import json
 import logging
 
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from web.errors import error_bytes
 
 logger = logging.getLogger("milestones.http")
 
@@ -79,16 +80,8 @@ class BodyLimit:
             logger.info("client closed the connection before sending its whole body")
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "errors": [
-                    {
-                        "message": f"The request body is larger than {self.max_bytes} bytes.",
-                        "extensions": {"code": "PAYLOAD_TOO_LARGE"},
-                    }
-                ]
-            }
-        ).encode()
+        message = f"The request body is larger than {self.max_bytes} bytes."
+        body = error_bytes(message, "PAYLOAD_TOO_LARGE")
         await send(
             {
                 "type": "http.response.start",

@@ -19,13 +19,13 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from infra import links
 from infra.redact import redact_access_log
-from schema.client_address import client_address
 from schema.ids import pk_of
-from schema.public_url import host
 from services import calendar_events, calendar_feeds, throttles
 from services.errors import RateLimited
 from settings import Network
+from web.client_address import client_address
 
 MEDIA_TYPE = "text/calendar; charset=utf-8"
 # Private: the URL is a secret, so no shared cache may keep the feed; clients revalidate.
@@ -85,7 +85,9 @@ class CalendarFeedView:
         feed = await calendar_feeds.feed_of(owner, project_id)
         if feed is None:
             return _not_found()
-        body = calendar_events.render(feed, host=host(request))
+        # The events' UIDs name PUBLIC_URL's host, else the request's.
+        host = links.public_host() or request.base_url.hostname or "localhost"
+        body = calendar_events.render(feed, host=host)
         headers = {"ETag": etag(body), "Cache-Control": CACHE_CONTROL}
         if matches(request.headers.get("if-none-match", ""), headers["ETag"]):
             return Response(status_code=304, headers=headers)

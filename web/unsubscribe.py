@@ -39,7 +39,7 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
 
 
 def _settings_link() -> str:
-    url = links.public_url("/") or "/"
+    url = links.link("/")
     return (
         f'<p><a href="{html.escape(url)}">Change your e-mail settings</a> '
         "(sign in, then open your notification settings).</p>"

@@ -22,8 +22,8 @@ Semantics of the IETF httpapi draft "The Idempotency-Key HTTP Header Field":
   not sent). A crash, a time-out, a refused document or rate limit, a 5xx is not kept, so
   the client can retry; a user error in the payload is kept.
 - An answer that may hold a secret (a session token of signUp or logIn, a calendar feed
-  URL: schema/idempotent_requests.py decides from the document), or that is larger than a
-  row keeps (infra.idempotency.MAX_KEPT_BYTES), is sent to the client but not stored: the
+  URL: web/idempotent_requests.py decides from the document), or that is larger than a
+  row keeps (infra.idempotency_store.MAX_KEPT_BYTES), is sent to the client but not stored: the
   key keeps a marker instead, and a retry gets IDEMPOTENT_RESPONSE_NOT_KEPT saying why,
   with the original status. Releasing the key instead would run the mutation again on the
   retry; the marker keeps the promise that it runs once.
@@ -39,12 +39,13 @@ import orjson
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from infra import idempotency
-from infra.idempotency import MAX_KEPT_BYTES, Held, Kept, Refusal
-from schema.http_media import wants_graphql_response
-from schema.idempotent_requests import UnknownPersistedQuery, mutation_request
-from schema.persisted_queries import NOT_FOUND, PersistedQueries
+from infra import idempotency_store
+from infra.idempotency_store import MAX_KEPT_BYTES, Held, Kept, Refusal
 from services import auth
+from web.errors import error_body, error_bytes
+from web.idempotent_requests import UnknownPersistedQuery, mutation_request
+from web.media_type import wants_graphql_response
+from web.persisted_queries import NOT_FOUND, PersistedQueries
 
 logger = logging.getLogger("milestones.http")
 
@@ -69,13 +70,16 @@ TOO_LARGE_TO_KEEP = (
     "keeps for replays, so it is not replayed: read what you need with a query, and use a "
     "new Idempotency-Key for a new request."
 )
+# Status, the contract's top-level error code and message of each refusal.
 REFUSALS = {
     Refusal.IN_USE: (
         409,
+        "IDEMPOTENCY_KEY_IN_USE",
         "A request with this Idempotency-Key is still running; retry it in a moment.",
     ),
     Refusal.REUSED: (
         422,
+        "IDEMPOTENCY_KEY_REUSED",
         "This Idempotency-Key was used for another request; use a new key for a new request.",
     ),
 }
@@ -103,8 +107,7 @@ def parse_key(values: list[str]) -> str:
 
 
 def error_response(status: int, code: str, message: str) -> Kept:
-    body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
-    return Kept(status, "application/json", body)
+    return Kept(status, "application/json", error_bytes(message, code))
 
 
 def to_keep(response: Kept, *, secret: bool) -> Kept:
@@ -117,13 +120,12 @@ def to_keep(response: Kept, *, secret: bool) -> Kept:
         message = TOO_LARGE_TO_KEEP.format(limit=MAX_KEPT_BYTES)
     else:
         return response
-    error = {"message": message, "extensions": {"code": NOT_KEPT}}
-    body = orjson.dumps({"data": None, "errors": [error]})
+    body = orjson.dumps({"data": None, **error_body(message, NOT_KEPT)})
     return Kept(response.status_code, response.content_type, body)
 
 
 def persisted_query_not_found(accept: str | None) -> Kept:
-    """The endpoint's own answer to a hash it does not hold (schema/persisted_queries.py)."""
+    """The endpoint's own answer to a hash it does not hold (web/persisted_queries.py)."""
     response = error_response(200, NOT_FOUND, "PersistedQueryNotFound")
     if wants_graphql_response(accept):
         return Kept(400, "application/graphql-response+json", response.body)
@@ -239,15 +241,15 @@ class IdempotentMutations:
             # mutation without its key. The client sends the document, and its key, again.
             await send_response(send, persisted_query_not_found(headers.get("accept")), [])
             return
-        claimed = await idempotency.claim(viewer.id, key, request.canonical, self.hold)
+        claimed = await idempotency_store.claim(viewer.id, key, request.canonical, self.hold)
         if isinstance(claimed, Held):
             await self._run(claimed, request.secret, scope, receive, send)
         elif isinstance(claimed, Kept):
             await send_response(send, claimed, [(b"idempotent-replayed", b"true")])
         else:
-            status, message = REFUSALS[claimed]
+            status, code, message = REFUSALS[claimed]
             extra = [(b"retry-after", b"1")] if claimed is Refusal.IN_USE else []
-            await send_response(send, error_response(status, claimed.value, message), extra)
+            await send_response(send, error_response(status, code, message), extra)
 
     async def _run(
         self, held: Held, secret: bool, scope: Scope, receive: Receive, send: Send
@@ -263,9 +265,9 @@ class IdempotentMutations:
         response = captured.kept()
         try:
             if is_kept(response.status_code, response.body):
-                await idempotency.keep(held, to_keep(response, secret=secret))
+                await idempotency_store.keep(held, to_keep(response, secret=secret))
             else:
-                await idempotency.release(held)
+                await idempotency_store.release(held)
         except Exception:
             # The mutation is done: its client gets its answer. The key stays held until
             # the hold runs out; a retry meanwhile is told the key is in use.
@@ -275,6 +277,6 @@ class IdempotentMutations:
 
 async def _release_quietly(held: Held) -> None:
     try:
-        await idempotency.release(held)
+        await idempotency_store.release(held)
     except Exception:  # the database may be what failed; the hold runs out anyway
         logger.exception("could not release an idempotency key")

@@ -7,7 +7,7 @@
   any message that is not JSON.
 - A request's fields are checked where it is read: `query` and `operationName` strings or
   null, `variables` and `extensions` objects or null (`field_problem`), for POST bodies, GET
-  parameters and WebSocket `subscribe` messages alike (`message_problem`, schema/ws.py).
+  parameters and WebSocket `subscribe` messages alike (`message_problem`, web/graphql_ws.py).
   Nothing of the wrong type reaches graphql-core, whose errors would speak Python.
 - A subscription sent by POST or GET gets 400 pointing to the WebSocket endpoint; a
   mutation sent by GET gets 405 with `Allow: POST` (GraphQL over HTTP: a MUST).
@@ -31,7 +31,7 @@ import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import MissingQueryError
@@ -41,6 +41,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from schema.context import Context
+from web import errors
 
 logger = logging.getLogger("milestones.http")
 
@@ -101,14 +102,10 @@ def field_problem(request: Mapping[str, object]) -> str | None:
     return None
 
 
-def refusal(status: int, message: str, allow: str | None = None) -> JSONResponse:
-    """An HTTP error response in the shape of a GraphQL response with one error."""
+def refusal(status: int, message: str, allow: str | None = None) -> Response:
+    """An HTTP error response with one GraphQL error, its code the status's."""
     code = REFUSAL_CODES.get(status, "BAD_REQUEST")
-    return JSONResponse(
-        {"errors": [{"message": message, "extensions": {"code": code}}]},
-        status_code=status,
-        headers={"Allow": allow} if allow else None,
-    )
+    return errors.refusal(status, message, code, headers={"Allow": allow} if allow else None)
 
 
 def timed_out(budget: float) -> ExecutionResult:

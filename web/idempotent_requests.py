@@ -1,4 +1,4 @@
-"""What the Idempotency-Key layer (schema/idempotency.py) reads of a request before it runs.
+"""What the Idempotency-Key layer (web/idempotency_keys.py) reads of a request before it runs.
 
 - Whether it is one mutation, and its canonical form: the same bytes for a true retry. The
   document is the one the request runs, also when it names a persisted query by hash alone
@@ -30,8 +30,8 @@ from graphql import (
 from graphql.language.visitor import BREAK
 
 from schema.document_limits import MAX_TOKENS, too_long
-from schema.persisted_queries import PersistedQueries, named_hash
 from schema.schema import schema
+from web.persisted_queries import PersistedQueries, named_hash
 
 # (type, field) of every field whose value is a credential: keep this list in step with
 # the schema (tests/test_unit_idempotent_requests.py looks for fields it misses).

@@ -53,10 +53,10 @@ def now() -> dt.datetime:
 
 
 class Refusal(Enum):
-    """Why a request with a key is not run: the contract's top-level error codes."""
+    """Why a request with a key is not run (the edge says it with an error code)."""
 
-    IN_USE = "IDEMPOTENCY_KEY_IN_USE"
-    REUSED = "IDEMPOTENCY_KEY_REUSED"
+    IN_USE = "in use"  # the key's first request still runs
+    REUSED = "reused"  # the key was held for another request
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from starlette.websockets import WebSocket
 from tortoise import connections
 
 from models.db import UNAVAILABLE
+from web.errors import refusal
 
 logger = logging.getLogger("milestones")
 
@@ -23,7 +24,6 @@ HEALTH_TIMEOUT_SECONDS = 3.0
 REFUSALS_LOG_SECONDS = 10.0
 # What a request refused for want of the database gets: a GraphQL error a client can act on.
 TRY_LATER = "The service is temporarily unavailable; try again shortly."
-REFUSAL = {"errors": [{"message": TRY_LATER, "extensions": {"code": "SERVICE_UNAVAILABLE"}}]}
 
 
 class DatabaseHealth:
@@ -68,4 +68,4 @@ class DatabaseHealth:
             with contextlib.suppress(Exception):  # the socket may be gone already
                 await conn.close(1013, "Database unavailable; reconnect shortly.")
             return None
-        return JSONResponse(REFUSAL, status_code=503, headers={"Retry-After": "5"})
+        return refusal(503, TRY_LATER, "SERVICE_UNAVAILABLE", headers={"Retry-After": "5"})

@@ -22,12 +22,13 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 from tortoise import connections
 
 from infra.shutdown import process_state
 from models import migrations
+from web.errors import refusal
 
 logger = logging.getLogger("milestones.probes")
 
@@ -41,14 +42,7 @@ _MIGRATED = (
     f"SELECT COUNT(*) AS n FROM {MIGRATIONS_TABLE} "
     f"WHERE app = 'models' AND name = '{LATEST_MIGRATION}'"
 )
-STARTING = {
-    "errors": [
-        {
-            "message": "The server is starting; try again shortly.",
-            "extensions": {"code": "SERVICE_UNAVAILABLE"},
-        }
-    ]
-}
+STARTING = "The server is starting; try again shortly."
 
 
 async def live(request: Request) -> JSONResponse:
@@ -133,10 +127,11 @@ class StartupGate:
             await send({"type": "websocket.close", "code": 1013, "reason": "Starting."})
             return
         path = scope.get("path", "")
+        response: Response
         if path == LIVE_PATH:
             response = await live(Request(scope))
         elif path == READY_PATH:
             response = await self.readiness.ready(Request(scope))
         else:
-            response = JSONResponse(STARTING, status_code=503, headers={"Retry-After": "5"})
+            response = refusal(503, STARTING, "SERVICE_UNAVAILABLE", headers={"Retry-After": "5"})
         await response(scope, receive, send)
