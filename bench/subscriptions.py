@@ -84,7 +84,7 @@ async def server(database_url: str, redis_url: str, tmp: Path) -> AsyncIterator[
     log = tmp / f"server-{uuid.uuid4().hex[:8]}.log"
     env = env_for(database_url, redis_url, tmp)
     script = os.environ.get("BENCH_SERVER_SCRIPT", "server.py")
-    async with server_process(env, log, stopped, script) as (process, url):
+    async with server_process(env, log, stopped, [script]) as (process, url):
         yield Server(process, url)
     if stopped.get("killed"):
         print("server did not stop within 30 s; it was killed", file=sys.stderr)
