@@ -16,10 +16,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-# What the limits apply to: the code that runs in production, and the benchmarks.
+# What the limits apply to: the code that runs in production, and the benchmarks. A folder
+# that does not exist yet is skipped; settings may be one module or a package.
 CHECKED = (
     "server.py",
     "settings.py",
+    "settings",
     "web",
     "schema",
     "resolvers",
