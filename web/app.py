@@ -11,7 +11,6 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import cast
 
-from web.socket_cap import SocketsPerAddress
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
@@ -31,6 +30,7 @@ from web.metrics import serve_metrics
 from web.persisted_queries import DocumentLru
 from web.probes import Readiness, StartupGate, live
 from web.request_ids import RequestIds
+from web.socket_cap import SocketsPerAddress
 from web.unsubscribe import unsubscribe
 
 Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
