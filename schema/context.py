@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
 from models import User
 from schema.dataloaders import Loaders
 from services.errors import Unauthenticated
+
+if TYPE_CHECKING:  # the edge (web/) makes the request; the schema only carries it
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.websockets import WebSocket
 
 
 @dataclass(slots=True)

@@ -300,8 +300,22 @@ def test_no_module_imports_a_higher_layer() -> None:
 # --------------------------------------------------------------------------- the edge
 
 
+def _type_only_imports(tree: ast.Module) -> set[int]:
+    """The import statements under `if TYPE_CHECKING:`: they name types, they serve nothing."""
+    return {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+        for inner in ast.walk(node)
+        if isinstance(inner, ast.Import | ast.ImportFrom)
+    }
+
+
 def _http_uses(m: Module) -> Iterator[str]:
+    type_only = _type_only_imports(m.tree)
     for node in ast.walk(m.tree):
+        if id(node) in type_only:
+            continue
         if isinstance(node, ast.Import | ast.ImportFrom):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
             names += [node.module] if isinstance(node, ast.ImportFrom) and node.module else []
