@@ -4,7 +4,7 @@ any of them with RATE_LIMITS."""
 
 from __future__ import annotations
 
-from infra.rate_limit import Window
+from infra.windows import Window
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 

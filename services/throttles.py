@@ -46,7 +46,8 @@ from dataclasses import dataclass
 
 from infra import metrics
 from infra.claims import Claim, Reservation, RisingGap
-from infra.rate_limit import RateLimits, Window
+from infra.rate_limit import RateLimits
+from infra.windows import Window
 from services.errors import RateLimited
 from services.throttle_windows import DAY, DEFAULT_WINDOWS, MINUTE
 from settings import SettingError, Settings
