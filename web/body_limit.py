@@ -17,7 +17,7 @@ import logging
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from web.errors import error_bytes
+from web.errors import send_refusal
 
 logger = logging.getLogger("milestones.http")
 
@@ -81,17 +81,5 @@ class BodyLimit:
 
     async def _refuse(self, send: Send) -> None:
         message = f"The request body is larger than {self.max_bytes} bytes."
-        body = error_bytes(message, "PAYLOAD_TOO_LARGE")
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    # The rest of the body is never read: the connection cannot be reused.
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        # The rest of the body is never read: the connection cannot be reused.
+        await send_refusal(send, 413, message, "PAYLOAD_TOO_LARGE", [(b"connection", b"close")])

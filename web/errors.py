@@ -9,11 +9,12 @@ this module is the one place that shape is written.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
 from starlette.responses import Response
+from starlette.types import Send
 
 
 def error_body(message: str, code: str) -> dict[str, Any]:
@@ -36,3 +37,22 @@ def refusal(
         headers=headers,
         media_type="application/json",
     )
+
+
+async def send_refusal(
+    send: Send,
+    status: int,
+    message: str,
+    code: str,
+    headers: Sequence[tuple[bytes, bytes]] = (),
+    *,
+    websocket: bool = False,
+) -> None:
+    """`refusal` as raw ASGI messages, for layers below routing; `websocket` refuses an
+    upgrade with an HTTP response (the `websocket.http.response` extension)."""
+    body = error_bytes(message, code)
+    kind = "websocket.http.response" if websocket else "http.response"
+    length = str(len(body)).encode()
+    head = [(b"content-type", b"application/json"), (b"content-length", length), *headers]
+    await send({"type": f"{kind}.start", "status": status, "headers": head})
+    await send({"type": f"{kind}.body", "body": body})

@@ -16,7 +16,6 @@ are short-lived, bounded by the keep-alive and header timeouts (web/http_protoco
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from starlette.datastructures import Headers
@@ -24,6 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from settings import Network
 from web.client_address import client_address
+from web.errors import send_refusal
 
 # Seconds a refused client is asked to wait: long enough not to spin, short enough that
 # it gets back in once one of its sockets has closed.
@@ -69,18 +69,5 @@ class SocketsPerAddress:
             f"{self.limit} WebSockets are open from your address, the most allowed; "
             "close one first."
         )
-        body = json.dumps(
-            {"errors": [{"message": message, "extensions": {"code": "TOO_MANY_SOCKETS"}}]}
-        ).encode()
-        await send(
-            {
-                "type": "websocket.http.response.start",
-                "status": 429,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"retry-after", str(RETRY_AFTER_SECONDS).encode()),
-                ],
-            }
-        )
-        await send({"type": "websocket.http.response.body", "body": body})
+        retry_after = (b"retry-after", str(RETRY_AFTER_SECONDS).encode())
+        await send_refusal(send, 429, message, "TOO_MANY_SOCKETS", [retry_after], websocket=True)
