@@ -20,45 +20,30 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import cast
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.routing import Mount, Route, WebSocketRoute
-from starlette.staticfiles import StaticFiles
-from starlette.types import ExceptionHandler
 from tortoise.contrib.starlette import RegisterTortoise
 
 from frameworks import fast_paths
 from frameworks.uvicorn import protocols
-from infra import events, idempotency, links, logs
-from infra.health import DatabaseHealth
-from infra.http_protocol import DeadlineHttpProtocol
+from infra import events, idempotency_store, links, logs
+from infra.feeds import LocalFeeds
 from infra.mail_worker import MailWorker, running_worker
-from infra.metrics_endpoint import serve_metrics
-from infra.probes import Readiness, StartupGate, live
 from infra.redis_hub import RedisHub
-from infra.request_context import RequestIds
 from infra.secrets import server_secret
 from infra.shutdown import GracefulServer
 from infra.token_lifetime import Lifetime
-from infra.ws_protocol import LeanWebSocketsProtocol
-from models.db import UNAVAILABLE, migrate_database, open_database, tortoise_config
+from models.db import migrate_database, open_database, tortoise_config
 from schema import ids
-from schema.app_page import app_routes
-from schema.body_limit import BodyLimit
-from schema.calendar_view import calendar_routes
 from schema.executor import limit_response_bytes
-from schema.graphiql import ASSETS_DIR, ASSETS_PATH
-from schema.idempotency import IdempotentMutations
-from schema.persisted_queries import DocumentLru
 from schema.schema import schema
-from schema.socket_cap import SocketsPerAddress
 from schema.tracing import tracing, tracing_available
-from schema.unsubscribe import unsubscribe
-from schema.view import GraphQLApp
-from services import batches, deadline_reminders, reminders, sessions, throttles
+from services import batches, chat, deadline_reminders, reminders, sessions, throttles
 from settings import SettingError, Settings
+from web.app import Lifespan, edge_app
+from web.http_protocol import DeadlineHttpProtocol
+from web.probes import Readiness
+from web.ws_protocol import LeanWebSocketsProtocol
 
 # In-flight requests get their whole time budget (REQUEST_TIMEOUT_SECONDS) and this much more
 # to finish when the process is told to stop (infra/shutdown.py).
@@ -86,7 +71,8 @@ def tune_garbage_collector() -> None:
 
 def event_hub(settings: Settings) -> events.EventHub:
     """Redis pub/sub between processes with REDIS_URL; otherwise events stay in this process."""
-    return RedisHub(settings.redis_url) if settings.redis_url else events.InProcessHub()
+    feeds = LocalFeeds(chat.load_delivery)
+    return RedisHub(settings.redis_url, feeds) if settings.redis_url else events.InProcessHub(feeds)
 
 
 def mail_worker(settings: Settings) -> MailWorker:
@@ -96,21 +82,14 @@ def mail_worker(settings: Settings) -> MailWorker:
         reminders.chore(settings),
         deadline_reminders.chore(settings),
         batches.chore(settings),
-        idempotency.chore(),
+        idempotency_store.chore(),
     ]
     return MailWorker(settings, chores=chores)
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    settings = settings or Settings.from_env()
-    # Each fast path on only with the releases it was tested with (frameworks/).
-    fast_paths.configure(settings.fast_paths)
-    # Built now, so that an unknown RATE_LIMITS name stops the server before it serves.
-    counted = throttles.from_settings(settings)
-    deadline_reminders.configure(settings)
-    if settings.tracing:
-        tracing_available()  # stops the server now when the extra is missing
-    readiness = Readiness(settings.redis_url)
+def lifespan_of(settings: Settings, counted: throttles.Throttles, readiness: Readiness) -> Lifespan:
+    """What the app starts before it serves, and stops after: the database, the process's
+    services, and with MAIL_WORKER the delivery worker."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -120,7 +99,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 RegisterTortoise(app, config=tortoise_config(settings.database_url))
             )
             ids.use_key(settings.id_secret.encode() or await server_secret("global-ids"))
-            await links.start(settings.public_url)
+            await links.start(settings)
             tune_garbage_collector()
             await stack.enter_async_context(events.running_hub(event_hub(settings)))
             await stack.enter_async_context(throttles.running(counted))
@@ -132,55 +111,22 @@ def create_app(settings: Settings | None = None) -> Starlette:
             stack.push_async_callback(readiness.close)
             yield
 
-    health = DatabaseHealth()
+    return lifespan
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """The ASGI app (web/app.py) with this process's lifespan; settings from the environment
+    unless given."""
+    settings = settings or Settings.from_env()
+    fast_paths.configure(settings.fast_paths)  # each on only with the releases it was tested with
+    # Built now, so that an unknown RATE_LIMITS name stops the server before it serves.
+    counted = throttles.from_settings(settings)
+    deadline_reminders.configure(settings)
+    if settings.tracing:
+        tracing_available()  # stops the server now when the extra is missing
     limit_response_bytes(settings.max_response_bytes)
-    graphql = GraphQLApp(
-        graphiql=settings.graphiql,
-        allowed_origins=settings.allowed_origins,
-        trusted_proxies=settings.trusted_proxies,
-        introspection=settings.introspection,
-        request_timeout_seconds=settings.request_timeout_seconds,
-        persisted_queries=DocumentLru(
-            settings.persisted_queries_max_entries, settings.persisted_queries_max_bytes
-        ),
-    )
-    # The only WebSocket route: counted there, so that plain HTTP pays nothing for it.
-    sockets = SocketsPerAddress(
-        graphql,
-        limit=settings.max_sockets_per_address,
-        trusted_proxies=settings.trusted_proxies,
-    )
-    endpoint = IdempotentMutations(
-        graphql,
-        request_seconds=settings.request_timeout_seconds,
-        documents=graphql.persisted_queries,
-    )
-    app = Starlette(
-        routes=[
-            Route("/graphql", endpoint, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", sockets),
-            Route("/healthz", health.check),
-            Route("/unsubscribe/{token}", unsubscribe, methods=["GET", "POST"]),
-            *calendar_routes(settings.trusted_proxies),
-            Route("/livez", live),
-            Route("/readyz", readiness.ready),
-            *([Route("/metrics", serve_metrics)] if settings.metrics else []),
-            Mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="graphiql"),
-            *app_routes(settings.app),
-        ],
-        lifespan=lifespan,
-        exception_handlers=dict.fromkeys(UNAVAILABLE, cast(ExceptionHandler, health.refuse)),
-        middleware=[
-            # First: every line logged for the request carries its id.
-            Middleware(RequestIds),
-            Middleware(StartupGate, readiness=readiness),
-            # Inside Starlette's error handling, so that it sees the refusal, not a crash.
-            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
-        ],
-    )
-    # Read by schema/public_url.py for the absolute links the API hands out.
-    app.state.public_url = settings.public_url
-    return app
+    readiness = Readiness(settings.redis_url)
+    return edge_app(settings, readiness, lifespan_of(settings, counted, readiness))
 
 
 async def create_admin(settings: Settings, email: str, password: str, name: str) -> int:
@@ -214,7 +160,7 @@ async def run_worker(settings: Settings) -> int:
         # Before the migration: a signal during it still ends in a clean stop, not a kill.
         loop.add_signal_handler(signum, worker.stop)
     async with open_database(settings.database_url):
-        await links.start(settings.public_url)
+        await links.start(settings)
         await worker.run()
     return 0
 
@@ -231,8 +177,9 @@ def serve(settings: Settings, host: str, port: int) -> int:
         log_config=logs.uvicorn_log_config(settings.log_format),
         # No permessage-deflate: chat events are small, and its state costs ~45 KiB per socket.
         ws_per_message_deflate=False,
-        # uvicorn's own protocols, keeping less for each idle socket (infra/ws_protocol.py),
-        # with deadlines for slow heads and clients that never read (infra/http_protocol.py).
+        # uvicorn's own protocols, keeping less for each idle socket (web/ws_protocol.py),
+        # with deadlines for slow heads and clients that never read (web/http_protocol.py);
+        # uvicorn's unchanged where the fast path resting on them is off (frameworks/).
         **protocols(
             LeanWebSocketsProtocol,
             DeadlineHttpProtocol.with_deadlines(

@@ -23,7 +23,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,8 @@ from aiosmtpd.controller import Controller
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.measures import percentile
+from bench.servers import database
 from infra.mail_worker import MailWorker
 from infra.outbox import enqueue
 from mailers import milestone_mailer
@@ -40,7 +41,6 @@ from settings import Settings
 from tests.support import (
     Api,
     free_port,
-    fresh_postgres_database,
     future,
     make_team,
     running_server,
@@ -69,11 +69,6 @@ def smtp(delay: float) -> Any:
         yield controller
     finally:
         controller.stop()
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def add_milestone_latencies(settings: Settings, requests: int) -> list[float]:
@@ -125,22 +120,13 @@ async def drain_rate(settings: Settings, emails: int) -> tuple[int, float]:
         return queued, queued / elapsed
 
 
-@contextlib.asynccontextmanager
-async def database(postgres: str | None) -> AsyncIterator[str]:
-    if postgres:
-        async with fresh_postgres_database(postgres) as url:
-            yield url
-    else:
-        with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite://{folder}/bench.sqlite3"
-
-
 async def main(args: argparse.Namespace) -> None:
-    async with database(args.postgres) as url:
-        with tempfile.TemporaryDirectory() as mail_dir:
+    with tempfile.TemporaryDirectory() as tmp:
+        async with database(args.postgres or "", Path(tmp), "bench.sqlite3") as url:
+            mail_dir = Path(tmp) / "mail"
             base = Settings(
                 database_url=url,
-                mail_dir=Path(mail_dir),
+                mail_dir=mail_dir,
                 smtp_host="127.0.0.1",
                 smtp_timeout_seconds=10,
                 mail_poll_seconds=0.2,

@@ -44,7 +44,7 @@ import asyncpg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import scale_load
 from bench.scale_seed import Seeded, Shape, seed_postgres, seed_sqlite
-from bench.servers import serve
+from bench.servers import server_process
 from models.db import migrate_database
 from tests.support_plans import parse_message, plan_defects, postgres_plan, sqlite_plan
 
@@ -127,11 +127,12 @@ async def capture(db: Database, seeded: Seeded, tmp: Path) -> dict[str, list[Any
     log = tmp / f"{db.name}-statements.log"
     env = server_env(db, tmp, MAIL_WORKER="0")
     found: dict[str, list[Any]] = {}
-    with serve("capture", ["-c", CAPTURE], env, scale_load.free_port(), log) as server:
-        payloads = await payloads_for(server.url, seeded.client_token)
+    port = scale_load.free_port()
+    async with server_process(env, log, {}, ["-c", CAPTURE], port) as (_, url):
+        payloads = await payloads_for(url, seeded.client_token)
         for name, payload in payloads.items():
             start = log.stat().st_size
-            await scale_load.check_response(server.url, payload, seeded.client_token)
+            await scale_load.check_response(url, payload, seeded.client_token)
             await asyncio.sleep(0.2)  # the log is written from the server's process
             text = log.read_bytes()[start:].decode()
             messages = [
@@ -185,11 +186,12 @@ async def load(db: Database, seeded: Seeded, tmp: Path, args: argparse.Namespace
     # straight into the tables have no reminders settled, and the worker would spend the
     # run arming and sending a year's backlog of them, which no request costs.
     env = server_env(db, tmp, MAIL_WORKER="0")
-    with serve("server", ["server.py"], env, scale_load.free_port(), log) as server:
-        for name, payload in (await payloads_for(server.url, seeded.client_token)).items():
+    port = scale_load.free_port()
+    async with server_process(env, log, {}, ["server.py"], port) as (process, url):
+        for name, payload in (await payloads_for(url, seeded.client_token)).items():
             script = scale_load.write_script(tmp / "wrk.lua", payload, seeded.client_token)
             runs[name] = await scale_load.measure(
-                server.url, server.proc.pid, script, args.seconds, args.connections, pg
+                url, process.pid, script, args.seconds, args.connections, pg
             )
     return runs
 

@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.servers import cpu_seconds
+from bench.measures import cpu_seconds
 
 HOST = "127.0.0.1"
 PORTS = range(18100, 18200)

@@ -26,7 +26,7 @@ Row = tuple[Any, ...]
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "users": ("id", "email", "name", "role", "password_hash", "created_at", "milestone_emails",
-              "reminder_emails", "time_zone"),
+              "reminder_emails", "time_zone", "milestone_emails_version", "reminder_emails_version"),
     "access_token": ("id", "user_id", "token_hash", "created_at", "last_used_at"),
     "project": ("id", "title", "description", "client_id", "freelancer_id", "completion_date",
                 "initial_payment_required", "initial_payment_completed_at",
@@ -83,7 +83,8 @@ class Rows:
 
     def users(self) -> Iterator[Row]:
         s = self.shape
-        settings = ("IMMEDIATE", True, "UTC")  # every notification at once, the default
+        # Every notification at once (the default); no unsubscribe link revoked yet.
+        settings = ("IMMEDIATE", True, "UTC", 0, 0)
         yield (ADMIN, "admin@example.com", "Admin", "ADMIN", self.password_hash, self._ago(400),
                *settings)  # fmt: skip
         yield (BENCH_CLIENT, "bench.client@example.com", "Bench Client", "CLIENT",

@@ -31,39 +31,28 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
-import resource
 import signal
 import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
-from websockets.asyncio.client import ClientConnection, connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.support import free_port, fresh_postgres_database
+from bench.measures import percentile, raise_open_files_limit, rss_kib
+from bench.seeding import Call, create_admin, log_in, make_team, more_log_ins
+from bench.servers import database, server_process
+from bench.subscriptions_sockets import Subscriber, open_all, wait_all
 
-ROOT = Path(__file__).resolve().parent.parent
-PASSWORD = "correct horse battery"
-SUBSCRIPTION = """subscription($id: ID!) { chatEvents(projectId: $id) {
-  id kind body createdAt author { id name } actor { id name } milestone { id title }
-  changes { field from to } } }"""
 SEND = """mutation($input: SendChatMessageInput!) {
   sendChatMessage(input: $input) { errors { code } message { id } } }"""
-
-
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
 
 
 @dataclass
@@ -91,41 +80,14 @@ def env_for(database_url: str, redis_url: str, tmp: Path) -> dict[str, str]:
 
 @contextlib.asynccontextmanager
 async def server(database_url: str, redis_url: str, tmp: Path) -> AsyncIterator[Server]:
-    port = free_port()
-    log = (tmp / f"server-{port}.log").open("wb")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        os.environ.get("BENCH_SERVER_SCRIPT", "server.py"),
-        "--port",
-        str(port),
-        cwd=ROOT,
-        env=env_for(database_url, redis_url, tmp),
-        stdout=log,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient() as client:
-            for _ in range(300):
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await client.get(f"{url}/healthz")).status_code == 200:
-                        break
-                if process.returncode is not None:
-                    raise RuntimeError(f"server exited; see {log.name}")
-                await asyncio.sleep(0.1)
-            else:
-                raise RuntimeError("server did not become healthy")
+    stopped: dict[str, Any] = {}
+    log = tmp / f"server-{uuid.uuid4().hex[:8]}.log"
+    env = env_for(database_url, redis_url, tmp)
+    script = os.environ.get("BENCH_SERVER_SCRIPT", "server.py")
+    async with server_process(env, log, stopped, [script]) as (process, url):
         yield Server(process, url)
-    finally:
-        if process.returncode is None:
-            process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), 30)
-            except TimeoutError:
-                print("server did not stop within 30 s; killing it", file=sys.stderr)
-                process.kill()
-                await process.wait()
-        log.close()
+    if stopped.get("killed"):
+        print("server did not stop within 30 s; it was killed", file=sys.stderr)
 
 
 async def gql(
@@ -141,109 +103,38 @@ async def gql(
     return body["data"]
 
 
+def caller(api: httpx.AsyncClient) -> Call:
+    """Seeding's calls: any error, user errors in a payload included, ends the benchmark."""
+
+    async def call(
+        query: str, variables: dict[str, Any] | None, token: str, payload: str
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = (await gql(api, query, variables, token))[payload]
+        if result.get("errors"):
+            raise RuntimeError(f"{payload}: {result['errors']}")
+        return result
+
+    return call
+
+
 @dataclass
 class Seed:
     project_id: str
     client_token: str
-    tokens: list[str] = field(default_factory=list)
+    tokens: list[str]
 
 
 async def seed(api: httpx.AsyncClient, database_url: str, tmp: Path, tokens: int) -> Seed:
-    async def sign_up(role: str) -> tuple[str, str, str]:
-        email = f"{role.lower()}-{uuid.uuid4().hex[:8]}@example.com"
-        data = await gql(
-            api,
-            "mutation($i: SignUpInput!) { signUp(input: $i) { token user { id } } }",
-            {"i": {"email": email, "password": PASSWORD, "name": role.title(), "role": role}},
-        )
-        return data["signUp"]["token"], data["signUp"]["user"]["id"], email
-
-    async def log_in(email: str) -> str:
-        data = await gql(
-            api,
-            "mutation($i: LogInInput!) { logIn(input: $i) { token } }",
-            {"i": {"email": email, "password": PASSWORD}},
-        )
-        return data["logIn"]["token"]
-
+    """An admin, a team with its project, and `tokens` distinct tokens of its three users."""
     admin_email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "server.py",
-        "create-admin",
-        "--email",
-        admin_email,
-        "--password",
-        PASSWORD,
-        "--name",
-        "Admin",
-        cwd=ROOT,
-        env=env_for(database_url, "", tmp),
-        stdout=asyncio.subprocess.DEVNULL,
-    )
-    assert await process.wait() == 0
-    admin = await log_in(admin_email)
-    client, _, client_email = await sign_up("CLIENT")
-    freelancer, freelancer_id, freelancer_email = await sign_up("FREELANCER")
-    data = await gql(
-        api,
-        """mutation($i: CreateProjectInput!) { createProject(input: $i) { project { id } } }""",
-        {"i": {"title": "Bench", "freelancerId": freelancer_id, "completionDate": "2099-01-01"}},
-        client,
-    )
-    project_id = data["createProject"]["project"]["id"]
-    for mutation in ("recordInitialPayment", "unlockMilestones"):
-        await gql(
-            api,
-            f"mutation($i: ProjectRefInput!) {{ {mutation}(input: $i) {{ errors {{ code }} }} }}",
-            {"i": {"projectId": project_id}},
-            admin,
-        )
-    result = Seed(project_id, client, [client, freelancer, admin])
-    emails = [client_email, freelancer_email]
-    while len(result.tokens) < tokens:
-        result.tokens.append(await log_in(emails[len(result.tokens) % 2]))
-    return result
-
-
-class Subscriber:
-    """One connection with one subscription; records when each event arrived."""
-
-    def __init__(self, ws: ClientConnection) -> None:
-        self.ws = ws
-        self.arrivals: list[float] = []
-        self.reader = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        async for raw in self.ws:
-            now = time.perf_counter()
-            # Time first, parse never: only the arrival of each `next` matters here.
-            if isinstance(raw, str) and '"next"' in raw[:40]:
-                self.arrivals.append(now)
-
-    async def close(self) -> None:
-        self.reader.cancel()
-        with contextlib.suppress(BaseException):
-            await self.ws.close()
-
-
-async def open_subscriber(url: str, token: str, project_id: str, deflate: bool) -> Subscriber:
-    ws = await connect(
-        url,
-        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
-        compression="deflate" if deflate else None,
-        open_timeout=60,
-        ping_interval=None,
-        max_queue=None,
-    )
-    await ws.send(
-        json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
-    )
-    ack = json.loads(await ws.recv())
-    assert ack["type"] == "connection_ack", ack
-    payload = {"query": SUBSCRIPTION, "variables": {"id": project_id}}
-    await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
-    return Subscriber(ws)
+    await create_admin(env_for(database_url, "", tmp), admin_email, "Admin")
+    call = caller(api)
+    admin = await log_in(call, admin_email)
+    project = {"title": "Bench", "completionDate": "2099-01-01"}
+    team = await make_team(call, admin, f"bench-{uuid.uuid4().hex[:8]}", project)
+    known = [team.client, team.freelancer, admin]
+    known += await more_log_ins(call, team, max(0, tokens - len(known)))
+    return Seed(team.project_id, team.client, known)
 
 
 async def start_profiler(target: Server, prefix: str, n: int) -> asyncio.subprocess.Process:
@@ -266,74 +157,56 @@ async def start_profiler(target: Server, prefix: str, n: int) -> asyncio.subproc
     return process
 
 
-def pct(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+async def send(writer: httpx.AsyncClient, data: Seed, body: str) -> None:
+    variables = {"input": {"projectId": data.project_id, "body": body}}
+    await gql(writer, SEND, variables, data.client_token)
 
 
-async def wait_all(subscribers: list[Subscriber], count: int, within: float) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if all(len(s.arrivals) >= count for s in subscribers):
-            return True
-        await asyncio.sleep(0.01)
-    return False
+async def warm_up(subscribers: list[Subscriber], writer: httpx.AsyncClient, data: Seed) -> None:
+    """Subscribing has no reply: a warm-up message shows every subscription is live. Then
+    idle, with the warm-up arrivals forgotten."""
+    for attempt in range(20):
+        await send(writer, data, f"warm-up {attempt}")
+        if await wait_all(subscribers, 1, 5):
+            break
+    else:
+        raise RuntimeError("not every subscription went live")
+    await asyncio.sleep(2)  # let stragglers' warm-ups land, then go idle
+    for s in subscribers:
+        s.arrivals.clear()
+    await asyncio.sleep(1)
+
+
+async def rounds(
+    subscribers: list[Subscriber], writer: httpx.AsyncClient, data: Seed, count: int
+) -> tuple[list[float], list[float]]:
+    """(every subscriber's latency of every round, each round's mutation round trip)."""
+    latencies: list[float] = []
+    mutation_rtts: list[float] = []
+    for round_ in range(count):
+        sent = time.perf_counter()
+        await send(writer, data, f"round {round_}")
+        mutation_rtts.append(time.perf_counter() - sent)
+        if not await wait_all(subscribers, round_ + 1, 60):
+            missing = sum(len(s.arrivals) <= round_ for s in subscribers)
+            raise RuntimeError(f"{missing} subscribers missed round {round_}")
+        latencies += [s.arrivals[round_] - sent for s in subscribers]
+        await asyncio.sleep(0.5)
+    return latencies, mutation_rtts
 
 
 async def run_size(
     n: int, servers: list[Server], data: Seed, writer: httpx.AsyncClient, args: argparse.Namespace
 ) -> dict[str, float]:
     rss_before = [rss_kib(s.process.pid) for s in servers]
-    subscribers: list[Subscriber] = []
     opened = time.perf_counter()
-    for start in range(0, n, 250):
-        subscribers += await asyncio.gather(
-            *(
-                open_subscriber(
-                    servers[i % len(servers)].ws_url,
-                    data.tokens[i % len(data.tokens)],
-                    data.project_id,
-                    args.deflate,
-                )
-                for i in range(start, min(n, start + 250))
-            )
-        )
+    subscribers = await open_all(n, servers, data.tokens, data.project_id, args.deflate)
     opening = time.perf_counter() - opened
     try:
-        # Subscribing has no reply: a warm-up message shows every subscription is live.
-        for attempt in range(20):
-            await gql(
-                writer,
-                SEND,
-                {"input": {"projectId": data.project_id, "body": f"warm-up {attempt}"}},
-                data.client_token,
-            )
-            if await wait_all(subscribers, 1, 5):
-                break
-        else:
-            raise RuntimeError("not every subscription went live")
-        await asyncio.sleep(2)  # let stragglers' warm-ups land, then go idle
-        for s in subscribers:
-            s.arrivals.clear()
-        await asyncio.sleep(1)
+        await warm_up(subscribers, writer, data)
         rss_after = [rss_kib(s.process.pid) for s in servers]
-        latencies: list[float] = []
-        mutation_rtts: list[float] = []
         profiler = await start_profiler(servers[0], args.profile, n) if args.profile else None
-        for round_ in range(args.rounds):
-            sent = time.perf_counter()
-            await gql(
-                writer,
-                SEND,
-                {"input": {"projectId": data.project_id, "body": f"round {round_}"}},
-                data.client_token,
-            )
-            mutation_rtts.append(time.perf_counter() - sent)
-            if not await wait_all(subscribers, round_ + 1, 60):
-                missing = sum(len(s.arrivals) <= round_ for s in subscribers)
-                raise RuntimeError(f"{missing} subscribers missed round {round_}")
-            latencies += [s.arrivals[round_] - sent for s in subscribers]
-            await asyncio.sleep(0.5)
+        latencies, mutation_rtts = await rounds(subscribers, writer, data, args.rounds)
         if profiler is not None:
             profiler.send_signal(signal.SIGINT)
             await profiler.wait()
@@ -346,8 +219,8 @@ async def run_size(
     return {
         "n": n,
         "open_s": opening,
-        "p50_ms": pct(latencies, 0.50) * 1000,
-        "p99_ms": pct(latencies, 0.99) * 1000,
+        "p50_ms": percentile(latencies, 0.50) * 1000,
+        "p99_ms": percentile(latencies, 0.99) * 1000,
         "max_ms": max(latencies) * 1000,
         "mutation_ms": statistics.median(mutation_rtts) * 1000,
         "kib_per_sub": statistics.mean(per_sub),
@@ -355,22 +228,13 @@ async def run_size(
 
 
 async def main(args: argparse.Namespace) -> None:
-    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    raise_open_files_limit()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         async with contextlib.AsyncExitStack() as stack:
-            if args.processes > 1:
-                if not (args.database_url.startswith("postgres") and args.redis_url):
-                    raise SystemExit(
-                        "two processes need --database-url postgres://… and --redis-url"
-                    )
-            if args.database_url.startswith("postgres"):
-                database_url = await stack.enter_async_context(
-                    fresh_postgres_database(args.database_url)
-                )
-            else:
-                database_url = args.database_url or f"sqlite://{tmp / 'bench.sqlite3'}"
+            database_url = await stack.enter_async_context(
+                database(args.database_url, tmp, "bench.sqlite3")
+            )
             servers = [
                 await stack.enter_async_context(server(database_url, args.redis_url, tmp))
                 for _ in range(args.processes)
@@ -379,13 +243,7 @@ async def main(args: argparse.Namespace) -> None:
                 httpx.AsyncClient(base_url=servers[-1].url, timeout=60)
             )
             data = await seed(writer, database_url, tmp, args.tokens)
-            backend = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
-            hub = "Redis" if args.redis_url else "in-process"
-            print(
-                f"# {args.processes} process(es), {backend}, {hub} hub, "
-                f"{len(data.tokens)} distinct tokens, client offers deflate: {'yes' if args.deflate else 'no'} (server.py declines it)"
-            )
-            print("subscribers  open(s)  p50(ms)  p99(ms)  max(ms)  mutation(ms)  KiB/idle sub")
+            print_heading(args, database_url, data)
             for n in args.subscribers:
                 r = await run_size(n, servers, data, writer, args)
                 print(
@@ -396,7 +254,17 @@ async def main(args: argparse.Namespace) -> None:
                 await asyncio.sleep(2)
 
 
-if __name__ == "__main__":
+def print_heading(args: argparse.Namespace, database_url: str, data: Seed) -> None:
+    backend = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
+    hub = "Redis" if args.redis_url else "in-process"
+    print(
+        f"# {args.processes} process(es), {backend}, {hub} hub, "
+        f"{len(data.tokens)} distinct tokens, client offers deflate: {'yes' if args.deflate else 'no'} (server.py declines it)"
+    )
+    print("subscribers  open(s)  p50(ms)  p99(ms)  max(ms)  mutation(ms)  KiB/idle sub")
+
+
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -408,10 +276,17 @@ if __name__ == "__main__":
     parser.add_argument("--tokens", type=int, default=50)
     parser.add_argument("--profile", default="", help="py-spy raw output prefix")
     parser.add_argument("--no-deflate", dest="deflate", action="store_false")
-    arguments = parser.parse_args()
+    args = parser.parse_args()
+    if args.processes > 1 and not (args.database_url.startswith("postgres") and args.redis_url):
+        raise SystemExit("two processes need --database-url postgres://… and --redis-url")
+    return args
+
+
+if __name__ == "__main__":
+    arguments_ = arguments()
     try:
         import uvloop
     except ImportError:
-        asyncio.run(main(arguments))
+        asyncio.run(main(arguments_))
     else:
-        uvloop.run(main(arguments))
+        uvloop.run(main(arguments_))

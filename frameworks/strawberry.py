@@ -1,6 +1,6 @@
 """What of strawberry the API relies on beyond its published API.
 
-The graphql-transport-ws handler (schema/ws.py) subclasses strawberry's
+The graphql-transport-ws handler (web/graphql_ws.py) subclasses strawberry's
 `BaseGraphQLTransportWSHandler` (which a view names in `graphql_transport_ws_handler_class`)
 and extends its message handlers (`handle_connection_init`, `handle_message`,
 `handle_subscribe`, `run_operation`, `cleanup_operation`, `shutdown`), each calling

@@ -2,7 +2,7 @@
 
 uvicorn publishes `Config(http=..., ws=...)` taking a protocol class, but not the classes
 themselves: their attributes and the order they call their methods in may change in any
-minor release. The API's protocols (infra/http_protocol.py, infra/ws_protocol.py) subclass
+minor release. The API's protocols (web/http_protocol.py, web/ws_protocol.py) subclass
 them and reach their state only through this module; the graceful server
 (infra/shutdown.py) fills in the hooks of `HookedServer`. Tested with uvicorn 0.54 and 0.55
 (`frameworks.fast_paths.UVICORN`); outside them the version check turns LEAN_WEBSOCKETS and

@@ -27,12 +27,11 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import redis.asyncio as aioredis
 
-if TYPE_CHECKING:
-    from infra.rate_limit import Window
+from infra.windows import Window
 
 # This process's marks at most; past it the oldest go first (a forgotten mark only means
 # the stricter rule applies again), so no sender can grow them without bound.

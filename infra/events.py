@@ -2,7 +2,8 @@
 
 The wire carries only (project id, chat message id); each process's `infra.feeds` load
 the rows themselves. Which hub moves notifications between processes is chosen at start-up
-by `server.py`: `InProcessHub` (default) or `infra.redis_hub.RedisHub` (REDIS_URL).
+by `server.py`: `InProcessHub` (default) or `infra.redis_hub.RedisHub` (REDIS_URL). A
+process that runs no hub (the `worker` command) has no subscribers to wake.
 
 The same hub carries revocations: the hashes of tokens that stopped working, so that every
 process ends the sockets opened with them (`infra.open_sockets`). Never the tokens.
@@ -42,8 +43,8 @@ class EventHub(Protocol):
 class InProcessHub:
     """Fan-out inside one process: publishing wakes this process's feeds directly."""
 
-    def __init__(self, feeds: LocalFeeds | None = None) -> None:
-        self.feeds = feeds or LocalFeeds()
+    def __init__(self, feeds: LocalFeeds) -> None:
+        self.feeds = feeds
 
     async def start(self) -> None:
         return None
@@ -58,13 +59,15 @@ class InProcessHub:
         open_sockets.end(token_hashes)
 
 
-_hub: EventHub = InProcessHub()
+_hub: EventHub | None = None
 # Revocations being announced, kept until done (the event loop holds tasks only weakly).
 _announcing: set[asyncio.Task[None]] = set()
 
 
 def feeds() -> LocalFeeds:
-    """The running hub's local feeds: what subscription resolvers subscribe to."""
+    """The running hub's local feeds: what live subscriptions join."""
+    if _hub is None:
+        raise RuntimeError("no event hub is running")
     return _hub.feeds
 
 
@@ -84,6 +87,8 @@ async def running_hub(new_hub: EventHub) -> AsyncIterator[EventHub]:
 
 async def publish(project_id: int, message_id: int) -> None:
     """Announce a committed chat message. Never raises: the change is already committed."""
+    if _hub is None:
+        return  # no hub, no subscriber in this process
     try:
         await _hub.publish(project_id, message_id)
     except Exception:
@@ -95,6 +100,9 @@ async def revoke(token_hashes: Collection[str]) -> None:
     a process that misses it still refuses the token at its next use, and its expiry sweep
     closes the sockets."""
     if not token_hashes:
+        return
+    if _hub is None:
+        open_sockets.end(token_hashes)  # no hub: this process's sockets only
         return
     # A task of its own: logOut sent over a socket of the token itself ends that socket, and
     # so cancels its own operation, before the other processes have been told.

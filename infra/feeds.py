@@ -7,10 +7,9 @@ skip, repeat or reorder one. That relies on chat ids being assigned in commit or
 project (see infra.unit_of_work).
 
 Each feed does its database work once per batch for all of this process's subscribers of the
-project (the rows, the project, every subscriber's token) and offers the same `Delivery` to
-each subscriber (infra.deliveries): a `Subscriber`'s bounded queue, or anything else that
-takes a batch without waiting. A subscriber that stops reading is cut off instead of growing
-memory.
+project (the rows, what they name, loaded by the function the feeds were made with, and every
+subscriber's token) and offers the same `Delivery` to each `Member`, which takes it without
+waiting. A subscriber that stops reading is cut off instead of growing memory.
 """
 
 from __future__ import annotations
@@ -18,14 +17,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from infra import metrics, token_lifetime
-from infra.deliveries import ENDED, Delivery, Ended, Member, Subscriber
-from models import ChatMessage, Milestone, Project, User, hash_token
-
-__all__ = ["ENDED", "Delivery", "Ended", "LocalFeeds", "Member", "ProjectFeed", "Subscriber"]
+from models import ChatMessage, Milestone, Project, User
 
 logger = logging.getLogger("milestones.events")
 
@@ -38,10 +35,50 @@ BATCH_SIZE = 200
 
 
 @dataclass(eq=False, slots=True)
+class Delivery:
+    """One batch of a project's new chat messages, loaded once, shared by all subscribers."""
+
+    project: Project
+    messages: list[ChatMessage]
+    # The user behind each subscriber's token, read in the same batch; a hash missing here
+    # is a revoked (logged out) or expired token. Whether that user may still see the
+    # project is an access rule, checked by the subscriber.
+    viewers: dict[str, User]
+    users: dict[int, User]
+    milestones: dict[int, Milestone]
+
+
+class Ended:
+    """Offered to a subscriber when its feed stops (server shutdown)."""
+
+
+ENDED = Ended()
+
+# What a batch of a project's rows needs besides the viewers (services.chat.load_delivery):
+# the project, and the users and milestones the rows name, in a `Delivery`.
+LoadDelivery = Callable[[int, list[ChatMessage]], Awaitable[Delivery]]
+
+
+class Member(Protocol):
+    """What a feed needs of a subscriber (web.live_delivery.LiveSubscription): its project,
+    its token, and a way to hand it a batch without waiting (False: it cannot take more,
+    and leaves the feed)."""
+
+    @property
+    def project_id(self) -> int: ...
+
+    @property
+    def token_hash(self) -> str: ...
+
+    def offer(self, item: Delivery | Ended) -> bool: ...
+
+
+@dataclass(eq=False, slots=True)
 class ProjectFeed:
     """This process's reader of one project's chat, shared by all its local subscribers."""
 
     project_id: int
+    load: LoadDelivery
     subscribers: set[Member] = field(default_factory=set)
     # Id of the newest message handed out; None until the starting point is read.
     last_id: int | None = None
@@ -101,13 +138,12 @@ class ProjectFeed:
             )
             if not rows:
                 return
-            audience = set(self.subscribers)
-            delivery = await self._load(rows, {s.token_hash for s in audience})
-            # Whoever joined while the batch loaded gets it too (the rows may have been
-            # committed after it joined), once its token has been checked as well.
+            delivery = await self.load(self.project_id, rows)
+            # Every subscriber's token, read once the rows are: whoever joined while they
+            # loaded gets them too (they may have been committed after it joined).
+            audience: set[Member] = set()
             while late := self.subscribers - audience:
-                hashes = {s.token_hash for s in late}
-                delivery.viewers.update(await _viewers(hashes))
+                delivery.viewers.update(await _viewers({s.token_hash for s in late}))
                 audience |= late
             self.last_id = rows[-1].id
             for subscriber in audience:
@@ -116,22 +152,6 @@ class ProjectFeed:
             metrics.FANNED_OUT.inc(len(rows) * len(audience & self.subscribers))  # the takers
             if len(rows) < BATCH_SIZE:
                 return
-
-    async def _load(self, rows: list[ChatMessage], token_hashes: set[str]) -> Delivery:
-        """Everything the subscribers need to check access and resolve the rows, in 4 queries."""
-        project = await Project.get(id=self.project_id)
-        user_ids = {project.client_id, project.freelancer_id}
-        milestone_ids: set[int] = set()
-        for row in rows:
-            user_ids.update(u for u in (row.author_id, row.actor_id) if u)
-            if row.milestone_id:
-                milestone_ids.add(row.milestone_id)
-        users = {u.id: u for u in await User.filter(id__in=user_ids)}
-        milestones = (
-            {m.id: m for m in await Milestone.filter(id__in=milestone_ids)} if milestone_ids else {}
-        )
-        viewers = await _viewers(token_hashes)
-        return Delivery(project, rows, viewers, users, milestones)
 
 
 async def _viewers(hashes: Iterable[str]) -> dict[str, User]:
@@ -144,7 +164,8 @@ async def _viewers(hashes: Iterable[str]) -> dict[str, User]:
 class LocalFeeds:
     """This process's feeds, keyed by project id; where every hub delivers notifications."""
 
-    def __init__(self, queue_size: int = DEFAULT_QUEUE_SIZE) -> None:
+    def __init__(self, load: LoadDelivery, queue_size: int = DEFAULT_QUEUE_SIZE) -> None:
+        self.load = load
         self.queue_size = queue_size
         self._feeds: dict[int, ProjectFeed] = {}
         self._closed = False
@@ -163,20 +184,6 @@ class LocalFeeds:
     def subscriber_count(self) -> int:
         return sum(len(f.subscribers) for f in self._feeds.values())
 
-    async def subscribe(
-        self, project_id: int, token: str, on_overflow: Callable[[], None] | None = None
-    ) -> Subscriber:
-        """Join the project's feed; every row committed after this returns will be queued."""
-        subscriber, _ = await self.join(project_id, token, on_overflow)
-        return subscriber
-
-    async def join(
-        self, project_id: int, token: str, on_overflow: Callable[[], None] | None = None
-    ) -> tuple[Subscriber, int]:
-        """`subscribe`, also returning the feed's starting point (see `enter`)."""
-        subscriber = Subscriber(project_id, hash_token(token), self.queue_size, on_overflow)
-        return subscriber, await self.enter(subscriber)
-
     async def enter(self, member: Member) -> int:
         """Add `member` to its project's feed; returns the feed's starting point for it: every
         row with a greater id will be offered to it. Rows up to it are the caller's to read
@@ -187,7 +194,7 @@ class LocalFeeds:
         project_id = member.project_id
         feed = self._feeds.get(project_id)
         if feed is None:
-            feed = self._feeds[project_id] = ProjectFeed(project_id)
+            feed = self._feeds[project_id] = ProjectFeed(project_id, self.load)
             feed.task = asyncio.create_task(feed.run(), name=f"chat-feed-{project_id}")
         feed.subscribers.add(member)
         try:
@@ -200,14 +207,14 @@ class LocalFeeds:
         assert feed.last_id is not None
         return feed.last_id
 
-    def unsubscribe(self, subscriber: Member) -> None:
-        feed = self._feeds.get(subscriber.project_id)
+    def unsubscribe(self, member: Member) -> None:
+        feed = self._feeds.get(member.project_id)
         if feed is None:
             return
-        feed.subscribers.discard(subscriber)
+        feed.subscribers.discard(member)
         if not feed.subscribers and feed.task is not None:
             # The last subscriber left: nobody reads this project here any more.
-            del self._feeds[subscriber.project_id]
+            del self._feeds[member.project_id]
             feed.task.cancel()
 
     async def close(self) -> None:

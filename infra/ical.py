@@ -9,7 +9,9 @@ module knows the format, not milestones.
   (section 3.1) and are dropped.
 - A content line longer than 75 octets is folded (section 3.1): a CRLF and one space go in
   before the octet that would make it longer, never inside a UTF-8 sequence, so a client
-  that unfolds by octets gets the characters back whole.
+  that unfolds by octets gets the characters back whole, and never between a backslash and
+  the character it escapes: the RFC allows that fold, but Google Calendar then drops the
+  event (the `icalendar` package keeps escapes whole for the same reason).
 """
 
 from __future__ import annotations
@@ -58,6 +60,19 @@ def component(name: str, lines: Iterable[str]) -> list[str]:
     return [f"BEGIN:{name}", *lines, f"END:{name}"]
 
 
+def _opens_escape(data: bytes, start: int, end: int) -> bool:
+    """Whether `data[end - 1]` is a backslash escaping `data[end]`.
+
+    Only a run of an odd number of backslashes ends in one that escapes the next octet
+    (`\\\\` is a whole escape). The run is counted from `start`: no fold splits an escape,
+    so a physical line never begins inside one.
+    """
+    run = end
+    while run > start and data[run - 1] == 0x5C:
+        run -= 1
+    return (end - run) % 2 == 1
+
+
 def fold(line: str) -> str:
     """One content line as physical lines of at most 75 octets each, joined by CRLF + space."""
     data = line.encode()
@@ -69,6 +84,8 @@ def fold(line: str) -> str:
         end = start + room
         # Back off to the first octet of a UTF-8 sequence (continuation octets: 10xxxxxx).
         while data[end] & 0xC0 == 0x80:
+            end -= 1
+        if _opens_escape(data, start, end):
             end -= 1
         parts.append(data[start:end])
         # A continuation line begins with the space that marks it: one octet less for text.

@@ -1,4 +1,11 @@
-"""Links in e-mails: the server's public base URL, and signed tokens that need no login.
+"""The links the server hands out: its public base URL, and signed tokens that need no login.
+
+The base is PUBLIC_URL, read here and nowhere else: the links in e-mails (unsubscribe, the
+client app), the calendar feed's URL and its events' host name all come from it. Without
+it, e-mails carry no link and the feed's URL is relative (`/calendar/...`), as the
+operations contract says: behind a reverse proxy the request's own URL may say http:// and
+an inside host name, so a guessed absolute URL could be wrong; a client resolves a
+relative one against the URL it called.
 
 A token is the URL-safe base64 of a short text (what the link is for, e.g. "unsubscribe
 7 milestone-changes") followed by its MAC under a key kept like the global-ID key
@@ -12,8 +19,10 @@ import base64
 import binascii
 import hashlib
 import hmac
+from urllib.parse import urlsplit
 
 from infra.secrets import server_secret
+from settings import Settings
 
 _MAC_BYTES = 16
 _MAX_TOKEN = 300
@@ -36,6 +45,16 @@ def configure(public_url: str, key: bytes) -> tuple[str, bytes]:
 def public_url(path: str) -> str | None:
     """The absolute URL of `path` (starting with /), or None without PUBLIC_URL."""
     return f"{_public_url}{path}" if _public_url else None
+
+
+def link(path: str) -> str:
+    """`path` (starting with /) on PUBLIC_URL, or `path` itself, relative to the server."""
+    return f"{_public_url}{path}"
+
+
+def public_host() -> str | None:
+    """PUBLIC_URL's host name (for identifiers such as calendar UIDs), or None without it."""
+    return urlsplit(_public_url).hostname if _public_url else None
 
 
 def _mac(body: bytes) -> bytes:
@@ -66,6 +85,6 @@ def verify(token: str) -> str | None:
         return None
 
 
-async def start(public_url: str) -> None:
-    """Configure links for this process: `public_url`, and the deployment's shared key."""
-    configure(public_url, await server_secret("links"))
+async def start(settings: Settings) -> None:
+    """Configure links for this process: PUBLIC_URL, and the deployment's shared key."""
+    configure(settings.public_url, await server_secret("links"))

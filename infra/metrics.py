@@ -1,5 +1,5 @@
 """The process's metrics, in prometheus-client's default registry (served by
-`infra/metrics_endpoint.py` when METRICS is on).
+`web/metrics.py` when METRICS is on).
 
 Only definitions here (and dropping an operation's series), so that any module may count
 without importing the rest of the machinery. Every label takes values from a small set the
@@ -76,7 +76,7 @@ REMINDER_LAG_SECONDS = Histogram(
     "How long after its due moment each milestone reminder was queued.",
     buckets=LAG_BUCKETS,
 )
-# Set when scraped (infra/metrics_endpoint.py).
+# Set when scraped (web/metrics.py).
 WEBSOCKETS_OPEN = Gauge("milestones_websockets_open", "Open WebSocket connections.")
 SUBSCRIPTIONS_ACTIVE = Gauge(
     "milestones_subscriptions_active", "Active chat event subscriptions in this process."

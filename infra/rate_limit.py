@@ -28,11 +28,9 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
-from limits import RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
@@ -41,6 +39,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from infra.claims import Claim, ClaimStore, LocalClaims, RedisClaims, Reservation
+from infra.windows import Window
 
 logger = logging.getLogger("milestones.rate_limit")
 
@@ -59,18 +58,6 @@ _REDIS_CONNECTIONS = 50
 _POOL_WAIT_SECONDS = 2.0
 _REDIS_DOWN = (StorageError, RedisError, OSError, TimeoutError)
 KEY_PREFIX = "milestones:rate"
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    """At most `amount` events in any `seconds`; `name` keeps its counts apart from others'."""
-
-    name: str
-    amount: int
-    seconds: int
-
-    def item(self) -> RateLimitItemPerSecond:
-        return RateLimitItemPerSecond(self.amount, self.seconds, namespace=self.name)
 
 
 def _redis_storage(url: str) -> tuple[RedisStorage, aioredis.ConnectionPool]:

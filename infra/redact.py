@@ -53,8 +53,8 @@ def redact_url(url: str) -> str:
     )
 
 
-# A path segment after `calendar/` is a calendar feed's secret token (schema/calendar_view.py);
-# after `unsubscribe/`, a link that turns someone's e-mails off (schema/unsubscribe.py).
+# A path segment after `calendar/` is a calendar feed's secret token (web/calendar_feed.py);
+# after `unsubscribe/`, a link that turns someone's e-mails off (web/unsubscribe.py).
 _SECRET_PATH = re.compile(r"((?:calendar|unsubscribe)/)[^/?#\s\"]+")
 
 

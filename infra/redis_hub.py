@@ -111,14 +111,14 @@ class RedisHub:
     def __init__(
         self,
         url: str,
-        feeds: LocalFeeds | None = None,
+        feeds: LocalFeeds,
         channel: str = CHANNEL,
         revocations_channel: str = REVOCATIONS_CHANNEL,
     ) -> None:
         self.url = url
         self.channel = channel
         self.revocations_channel = revocations_channel
-        self.feeds = feeds or LocalFeeds()
+        self.feeds = feeds
         self._publisher: aioredis.Redis | None = None
         self._tasks: list[asyncio.Task[None]] = []
         # Newest id per project, and revoked token hashes, not published yet.

@@ -23,7 +23,7 @@ the signal). A second signal cuts the delay short.
 
 At start, the server listens before the application's start-up (migrations, services) is
 done, so that /livez answers, and /readyz says "starting", however long a migration takes
-(infra/probes.py answers for the application meanwhile).
+(web/probes.py answers for the application meanwhile).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 from models.calendar import CalendarFeed
 from models.chat import ChatEventKind, ChatMessage, FieldChange
-from models.idempotency import IdempotencyKey
+from models.idempotency_key import IdempotencyKey
 from models.outbox import EmailStatus, OutboxEmail, PendingNotice
 from models.project import Milestone, MilestoneReminder, Project, ReminderKind
 from models.secret import ServerSecret

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
 from models import User
 from schema.dataloaders import Loaders
 from services.errors import Unauthenticated
+
+if TYPE_CHECKING:  # the edge (web/) makes the request; the schema only carries it
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.websockets import WebSocket
 
 
 @dataclass(slots=True)
@@ -23,7 +25,7 @@ class Context:
     response: Response | WebSocket | None
     viewer: User | None = None
     token: str = ""
-    # Where the request comes from, as far as we can trust (schema/client_address.py).
+    # Where the request comes from, as far as we can trust (web/client_address.py).
     client_address: str = ""
     loaders: Loaders = field(default_factory=Loaders)
     # The INTROSPECTION mode of the endpoint: `on`, `off` or `signed-in` (schema/visibility.py).

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from infra.feeds import Delivery
 from infra.unit_of_work import atomic
-from models import ChatMessage, Project, User
+from models import ChatMessage, Milestone, Project, User
 from models.rows import CHAT_MESSAGE_ROWS, ChatMessageRow
-from services import notifications
+from services import access, notifications
+from services.errors import ApiError, NotFound, Unauthenticated
 from services.validation import Checker
 
 BODY_MAX = 4000
@@ -89,6 +91,35 @@ async def pages(
 async def is_message_of(project_id: int, message_id: int) -> bool:
     """Whether `message_id` is a message of that project's chat."""
     return await ChatMessage.filter(id=message_id, project_id=project_id).exists()
+
+
+async def load_delivery(project_id: int, rows: list[ChatMessage]) -> Delivery:
+    """A batch of the project's new `rows`, with the project and the users and milestones
+    they name, in three queries, for every subscriber of the project in this process at
+    once; the feed adds the subscribers' viewers (infra.feeds)."""
+    project = await Project.get(id=project_id)
+    user_ids = {project.client_id, project.freelancer_id}
+    milestone_ids: set[int] = set()
+    for row in rows:
+        user_ids.update(u for u in (row.author_id, row.actor_id) if u)
+        if row.milestone_id:
+            milestone_ids.add(row.milestone_id)
+    users = {u.id: u for u in await User.filter(id__in=user_ids)}
+    milestones = (
+        {m.id: m for m in await Milestone.filter(id__in=milestone_ids)} if milestone_ids else {}
+    )
+    return Delivery(project, rows, {}, users, milestones)
+
+
+def follow_refusal(viewer: User | None, project: Project) -> ApiError | None:
+    """Why `viewer` may not follow `project`'s chat now; None if they may. A subscription
+    asks it with the token as it is now, before its replay and before every delivery:
+    `viewer` is None when the token was revoked or has expired."""
+    if viewer is None:
+        return Unauthenticated("Your session has ended. Sign in again.")
+    if not access.can_see_project(viewer, project):
+        return NotFound("Project not found.")
+    return None
 
 
 async def messages_between(

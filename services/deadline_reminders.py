@@ -26,7 +26,7 @@ from pathlib import Path
 
 from tortoise.expressions import Subquery
 
-from infra import clock
+from infra import clock, links
 from infra.mail_worker import Chore
 from infra.unit_of_work import atomic
 from models import Milestone, MilestoneReminder, ReminderKind
@@ -109,7 +109,8 @@ async def _settle(reminder_id: int, milestone_id: int) -> bool:
             or milestone.due_date != reminder.due_date
         ):
             return True  # no longer applies (arm drops such rows; this is the safety net)
-        link = f"{_policy.public_url}/" if _policy.public_url else ""
+        # The client app, when PUBLIC_URL says where it is; empty: no link.
+        link = links.public_url("/") or ""
         if reminder.kind == ReminderKind.DUE_SOON:
             # Only on its own day: a worker back after days away does not say "due in 3 days"
             # the day before (or after) the due date.

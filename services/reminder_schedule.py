@@ -24,8 +24,6 @@ class ReminderPolicy:
     due_soon_days: tuple[int, ...] = (3, 1)
     hour: int = 9
     overdue_repeat_days: int = 7
-    # Base URL of the service for a link in the e-mails; empty: no link.
-    public_url: str = ""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ReminderPolicy:
@@ -33,7 +31,6 @@ class ReminderPolicy:
             due_soon_days=settings.milestone_due_soon_days,
             hour=settings.reminder_hour,
             overdue_repeat_days=settings.milestone_overdue_repeat_days,
-            public_url=settings.public_url.rstrip("/"),
         )
 
 

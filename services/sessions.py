@@ -9,7 +9,7 @@ server process, not only for the next HTTP request.
   lookup that starts after a revocation, or after this process heard of one, sees it.
 - `end_tokens` (logOut, logOutEverywhere, expiry) deletes the rows first, then announces
   the hashes through the event hub: each process ends the sockets opened with them at once
-  (`infra.open_sockets`), closing them with 4403 (`schema.ws`).
+  (`infra.open_sockets`), closing them with 4403 (`web.graphql_ws`).
 - `running` enforces a lifetime in this process and sweeps its open sockets every
   `Lifetime.sweep_every` (a minute by default): a socket whose token expired, or whose
   revocation this process never heard of (Redis away), is ended then at the latest. It also

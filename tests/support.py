@@ -25,11 +25,11 @@ import httpx
 import uvicorn
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
-from infra.ws_protocol import LeanWebSocketsProtocol
 from schema.ids import from_global_id, use_key
 from server import create_app
 from services.throttles import DEFAULT_WINDOWS
 from settings import Settings
+from web.ws_protocol import LeanWebSocketsProtocol
 
 ROOT = Path(__file__).resolve().parent.parent  # where server.py is
 # The ID key of the servers the tests run (see running_server and support_processes).

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import httpx
 
-from schema.app_page import APP_DIR
 from server import create_app
 from settings import Settings
 from tests.support import Api
+from web.app_page import APP_DIR
 
 PAGE_FILES = sorted(p.relative_to(APP_DIR).as_posix() for p in APP_DIR.rglob("*") if p.is_file())
 

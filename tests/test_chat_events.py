@@ -23,9 +23,9 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from infra import events
-from infra.feeds import Delivery, Ended, LocalFeeds
-from schema.view import GraphQLApp
+from infra.feeds import Delivery, Ended
 from tests.support import Api, RunningServer, free_port, future, make_team, pk
+from tests.support_feeds import local_feeds, subscribe
 from tests.support_ws import (
     COMPLETE,
     DELETE,
@@ -35,6 +35,7 @@ from tests.support_ws import (
     error_codes,
     wait_for_subscribers,
 )
+from web.graphql_app import GraphQLApp
 
 pytestmark = pytest.mark.usefixtures("subscriber_baseline")
 
@@ -348,10 +349,10 @@ async def test_a_slow_subscriber_is_cut_off_not_buffered(api: Api, server: Runni
     """The hub's side: a full queue detaches the subscriber and tells it why."""
     team = await make_team(api)
     project_pk = pk(team.project_id)
-    feeds = LocalFeeds(queue_size=2)
+    feeds = local_feeds(queue_size=2)
     cut_off: list[bool] = []
-    slow = await feeds.subscribe(int(project_pk), team.client.token, lambda: cut_off.append(True))
-    fast = await feeds.subscribe(int(project_pk), team.freelancer.token)
+    slow = await subscribe(feeds, int(project_pk), team.client.token, lambda: cut_off.append(True))
+    fast = await subscribe(feeds, int(project_pk), team.freelancer.token)
     try:
         for i in range(4):
             body = {"input": {"projectId": team.project_id, "body": f"n{i}"}}
@@ -368,8 +369,8 @@ async def test_a_slow_subscriber_is_cut_off_not_buffered(api: Api, server: Runni
 
 async def test_hub_close_completes_subscribers(api: Api) -> None:
     team = await make_team(api)
-    feeds = LocalFeeds()
-    subscriber = await feeds.subscribe(pk(team.project_id), team.client.token)
+    feeds = local_feeds()
+    subscriber = await subscribe(feeds, pk(team.project_id), team.client.token)
     await feeds.close()
     assert isinstance(await asyncio.wait_for(subscriber.get(), 1), Ended)
 

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from infra.feeds import Delivery, Subscriber
+from infra.feeds import Delivery
 from infra.redis_hub import CHANNEL, RedisHub
 from tests.support import Api, RunningServer, make_team, pk
+from tests.support_feeds import Subscriber, local_feeds, subscribe
 from tests.support_processes import PROCESSES, api_for, create_admin, make_team_with, server_process
 from tests.support_redis import OwnRedis, own_redis_server
 from tests.support_ws import WsClient, bodies, drain, drain_all, send, until_live, ws_url
@@ -48,15 +49,17 @@ async def test_hub_resumes_after_redis_restarts(
     # Two hubs on one channel stand for two processes; the session server writes the rows.
     channel = f"test:{uuid.uuid4().hex}"
     listener, publisher = (
-        RedisHub(own_redis.url, channel=channel),
-        RedisHub(own_redis.url, channel=channel),
+        RedisHub(own_redis.url, local_feeds(), channel=channel),
+        RedisHub(own_redis.url, local_feeds(), channel=channel),
     )
     await listener.start()
     await publisher.start()
     try:
         team = await make_team(api)
         project = pk(team.project_id)
-        subscribers = [await listener.feeds.subscribe(project, team.client.token) for _ in range(3)]
+        subscribers = [
+            await subscribe(listener.feeds, project, team.client.token) for _ in range(3)
+        ]
         # One listener connection per hub, however many subscribers it serves.
         assert await own_redis.subscribers(channel) == 2
 
@@ -93,13 +96,13 @@ async def test_hub_starts_while_redis_is_down_and_catches_up(
 ) -> None:
     await own_redis.stop()
     channel = f"test:{uuid.uuid4().hex}"
-    hub = RedisHub(own_redis.url, channel=channel)
+    hub = RedisHub(own_redis.url, local_feeds(), channel=channel)
     started = time.monotonic()
     await hub.start()  # does not fail, does not wait for ever
     assert time.monotonic() - started < 5 and not hub.connected.is_set()
     try:
         team = await make_team(api)
-        subscriber = await hub.feeds.subscribe(pk(team.project_id), team.client.token)
+        subscriber = await subscribe(hub.feeds, pk(team.project_id), team.client.token)
         await send(api, team.client, team.project_id, "while down")
         await own_redis.start()
         # Nobody published it through Redis: the resync after connecting finds the row.

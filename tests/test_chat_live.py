@@ -1,4 +1,4 @@
-"""A live chatEvents subscription (schema.live) ends as any operation does, and re-checks its
+"""A live chatEvents subscription (web.live_delivery) ends as any operation does, and re-checks its
 token with every event: `complete` from the client, and a token that stopped working without
 this process hearing of it (as when another process, without Redis, logged it out)."""
 

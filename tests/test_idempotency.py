@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from infra import idempotency
+from infra import idempotency_store
 from infra.mail_worker import running_worker
 from models import IdempotencyKey
 from server import mail_worker
@@ -109,11 +109,11 @@ async def test_a_key_is_kept_for_24_hours_then_forgotten_and_purged(
     first = await add(api, team.freelancer, team.project_id, "Audit", key)
     real_now = dt.datetime.now(dt.UTC)
 
-    monkeypatch.setattr(idempotency, "now", lambda: real_now + dt.timedelta(hours=23, minutes=59))
+    monkeypatch.setattr(idempotency_store, "now", lambda: real_now + dt.timedelta(hours=23, minutes=59))
     replay = await add(api, team.freelancer, team.project_id, "Audit", key)
     assert replay.content == first.content and replay.headers["idempotent-replayed"] == "true"
 
-    monkeypatch.setattr(idempotency, "now", lambda: real_now + dt.timedelta(hours=24, seconds=5))
+    monkeypatch.setattr(idempotency_store, "now", lambda: real_now + dt.timedelta(hours=24, seconds=5))
     anew = await add(api, team.freelancer, team.project_id, "Audit", key)
     assert anew.status_code == 200 and "idempotent-replayed" not in anew.headers
     assert anew.content != first.content
@@ -122,7 +122,7 @@ async def test_a_key_is_kept_for_24_hours_then_forgotten_and_purged(
     assert await IdempotencyKey.filter(user_id=pk(team.freelancer.id)).count() == 1
 
     # A day after the second run, the delivery worker's chore deletes the row.
-    monkeypatch.setattr(idempotency, "now", lambda: real_now + dt.timedelta(hours=48, seconds=10))
+    monkeypatch.setattr(idempotency_store, "now", lambda: real_now + dt.timedelta(hours=48, seconds=10))
     with smtp_server(Sink()) as controller:
         async with running_worker(mail_worker(worker_settings(server, controller.port))):
             await eventually(

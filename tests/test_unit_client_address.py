@@ -1,4 +1,4 @@
-"""schema/client_address.py: the peer, or what the operator's proxies say it is.
+"""web/client_address.py: the peer, or what the operator's proxies say it is.
 
 X-Forwarded-For is read only when the peer is a trusted proxy, from the right, skipping
 trusted proxies: what a client writes on the left never decides its address.
@@ -10,7 +10,7 @@ import ipaddress
 
 import pytest
 
-from schema.client_address import client_address
+from web.client_address import client_address
 
 PROXIES = (ipaddress.ip_network("127.0.0.1/32"), ipaddress.ip_network("10.0.0.0/8"))
 

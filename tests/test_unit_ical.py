@@ -41,6 +41,29 @@ def test_long_lines_fold_at_75_octets_between_characters(prefix: int, char: str)
     assert all(len(part) > 75 - len(char.encode()) for part in parts[:-1])
 
 
+@pytest.mark.parametrize("prefix", range(0, 4))
+@pytest.mark.parametrize("char", ["\\", ";", ",", "\n", "é\\"])
+def test_a_fold_never_splits_an_escape(prefix: int, char: str) -> None:
+    # Every offset of an escape against the fold points: Google Calendar drops an event
+    # whose line ends in the backslash of an escape continued on the next line.
+    line = ical.text("DESCRIPTION", "x" * prefix + char * 90)
+    folded = ical.fold(line)
+    parts = folded.split("\r\n ")
+    assert len(parts) > 1 and all(len(part.encode()) <= 75 for part in parts)
+    assert folded.replace("\r\n ", "") == line
+    for part in parts:
+        backslashes = len(part) - len(part.rstrip("\\"))
+        assert backslashes % 2 == 0, parts  # a trailing backslash run is whole escapes
+    assert str(Calendar.from_ical(_calendar(line)).walk("VEVENT")[0]["DESCRIPTION"]) == (
+        "x" * prefix + char * 90
+    )
+
+
+def _calendar(line: str) -> bytes:
+    events = ical.component("VEVENT", [ical.text("UID", "x@example.com"), line])
+    return ical.document(ical.component("VCALENDAR", ["VERSION:2.0", *events]))
+
+
 def test_a_line_of_75_octets_is_not_folded() -> None:
     line = "X" * 75
     assert ical.fold(line) == line

@@ -1,4 +1,4 @@
-"""What the Idempotency-Key layer reads of a request (schema/idempotent_requests.py)."""
+"""What the Idempotency-Key layer reads of a request (web/idempotent_requests.py)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ import json
 
 from graphql import get_named_type, is_object_type, is_scalar_type, parse
 
-from schema.idempotent_requests import (
+from schema.schema import schema
+from web.idempotent_requests import (
     SECRET_FIELDS,
     UNKNOWN_PERSISTED_QUERY,
     MutationRequest,
     mutation_request,
     selects_secret,
 )
-from schema.persisted_queries import DocumentLru, PersistedQueries
-from schema.schema import schema
+from web.persisted_queries import DocumentLru, PersistedQueries
 
 # String fields whose names sound like credentials but are not: what they hold and why.
 NOT_SECRET: set[tuple[str, str]] = set()

@@ -22,7 +22,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from infra.claims import MAX_LOCAL_MARKS, LocalClaims, RisingGap
-from infra.rate_limit import RateLimits, Window
+from infra.rate_limit import RateLimits
+from infra.windows import Window
 from tests.support import free_port
 
 

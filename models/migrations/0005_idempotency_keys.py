@@ -1,4 +1,4 @@
-# Kept responses of mutations sent with an Idempotency-Key (models/idempotency.py).
+# Kept responses of mutations sent with an Idempotency-Key (models/idempotency_key.py).
 # A table description must hold no semicolon: the SQLite schema editor splits statements on it.
 from tortoise import migrations
 from tortoise.migrations import operations as ops

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
+from infra import links
 from schema.context import Info
-from schema.public_url import link_base
 from schema.types.common import UserError
 from services import calendar_feeds
 
@@ -26,7 +26,7 @@ class CalendarFeedType:
 
     @classmethod
     def build(cls, info: Info, token: str) -> CalendarFeedType:
-        return cls(url=f"{link_base(info.context.request)}/calendar/{token}.ics")
+        return cls(url=links.link(f"/calendar/{token}.ics"))
 
 
 @strawberry.type(description="The result of rotating the calendar feed URL.")

@@ -21,9 +21,9 @@ import asyncpg
 import httpx
 import pytest
 
-from infra.probes import LATEST_MIGRATION, MIGRATIONS_TABLE
 from tests.support import ROOT, eventually, free_port
 from tests.support_processes import PROCESSES, run_create_admin, server_env, server_process
+from web.probes import LATEST_MIGRATION, MIGRATIONS_TABLE
 
 EXIT_WITHIN = 20.0
 
