@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-
-from infra import links
 from typing import Any
 
+from infra import links
 from mailers.digest_mailer import FieldDiff, MilestoneLine
 from models import PendingNotice
 from services.batches import next_digest
