@@ -58,15 +58,18 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def backoff_seconds(attempts: int, base: float, cap: float) -> float:
+def backoff_seconds(
+    attempts: int, base: float, cap: float, draw: Callable[[float, float], float] = random.uniform
+) -> float:
     """Delay before the next attempt after `attempts` failed ones: exponential, jittered.
 
     The jitter ("equal jitter": half fixed, half random) keeps e-mails that failed together
-    from all retrying at the same instant once the server is back.
+    from all retrying at the same instant once the server is back. `draw(low, high)` picks
+    it; a caller that must know the extremes passes its own.
     """
     # The exponent is bounded: an outage of days must not overflow the float.
     delay = min(cap, base * 2 ** min(max(attempts - 1, 0), 64))
-    return delay / 2 + random.uniform(0, delay / 2)
+    return delay / 2 + draw(0, delay / 2)
 
 
 def _due() -> Q:
