@@ -30,6 +30,7 @@ from starlette.types import ExceptionHandler
 from tortoise.contrib.starlette import RegisterTortoise
 
 from infra import events, idempotency, links, logs
+from infra.feeds import LocalFeeds
 from infra.health import DatabaseHealth
 from infra.http_protocol import DeadlineHttpProtocol
 from infra.mail_worker import MailWorker, running_worker
@@ -84,7 +85,10 @@ def tune_garbage_collector() -> None:
 
 def event_hub(settings: Settings) -> events.EventHub:
     """Redis pub/sub between processes with REDIS_URL; otherwise events stay in this process."""
-    return RedisHub(settings.redis_url) if settings.redis_url else events.InProcessHub()
+    feeds = LocalFeeds(settings.chat_queue_size)
+    if settings.redis_url:
+        return RedisHub(settings.redis_url, feeds=feeds)
+    return events.InProcessHub(feeds)
 
 
 def mail_worker(settings: Settings) -> MailWorker:

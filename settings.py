@@ -240,6 +240,9 @@ class Settings:
     max_sockets_per_address: int = field(
         default=10_000, metadata=env("MAX_SOCKETS_PER_ADDRESS", whole(1))
     )
+    # Chat event batches a subscriber may have waiting before it is cut off as too slow
+    # reading (infra/feeds.py).
+    chat_queue_size: int = field(default=256, metadata=env("CHAT_QUEUE_SIZE", whole(1)))
     allowed_origins: tuple[str, ...] = field(default=(), metadata=env("ALLOWED_ORIGINS", NAMES))
     # The documents automatic persisted queries keep per process (schema/persisted_queries.py).
     persisted_queries_max_entries: int = field(
