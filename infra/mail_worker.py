@@ -49,10 +49,6 @@ from settings import Settings
 
 logger = logging.getLogger("milestones.mail")
 
-# On shutdown the worker finishes the e-mail in hand for up to this long before it is
-# cancelled (a cancelled send hands its e-mail back, to be resent with the same Message-ID).
-STOP_GRACE_SECONDS = 10.0
-
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
@@ -294,6 +290,6 @@ async def running_worker(worker: MailWorker) -> AsyncIterator[MailWorker]:
         yield worker
     finally:
         worker.stop()
-        # wait_for cancels the worker if it does not finish in time.
+        # wait_for cancels the worker if it does not finish the e-mail in hand in time.
         with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-            await asyncio.wait_for(task, STOP_GRACE_SECONDS)
+            await asyncio.wait_for(task, worker.settings.mail_stop_grace_seconds)
