@@ -58,6 +58,9 @@ class ApiExecutor(VisibilityExecutor):
     # of their names. The set is kept beside its plans, so that its identity cannot be
     # reused while this lives.
     _object_plans: dict[int, tuple[GroupedFieldSet, list[tuple[str, PlainLeaf]] | None, int]]
+    # Reads this operation (or event) took the short way, a whole object or one field at
+    # a time: what shows that the short way was taken at all.
+    plain_reads: int = 0
 
     def _plain(self) -> bool:
         # Middleware sees every field resolve; with any, every field takes the full path.
@@ -120,6 +123,7 @@ class ApiExecutor(VisibilityExecutor):
                         spent += value_bytes(value)
                 else:
                     self._response_bytes = spent
+                    self.plain_reads += 1
                     return results
         return super().execute_fields(
             parent_type, source_value, path, grouped_field_set, position_context
@@ -143,6 +147,7 @@ class ApiExecutor(VisibilityExecutor):
                 value = read_plain_leaf(leaf, source)
                 if value is not Undefined:
                     self._response_bytes += value_bytes(value)
+                    self.plain_reads += 1
                     return value
         return super().execute_field(
             parent_type, source, field_details_list, path, position_context
