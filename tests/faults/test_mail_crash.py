@@ -24,7 +24,6 @@ from email.policy import default
 from typing import Any
 
 import asyncpg
-import pytest
 
 from infra import mail_lease
 from models import EmailStatus, OutboxEmail
@@ -115,8 +114,6 @@ async def test_send_cut_by_sigkill_is_resent_within_seconds_with_its_message_id(
 async def test_slow_send_renews_its_lease_and_two_live_workers_send_it_once(
     api: Api, server: RunningServer
 ) -> None:
-    if server.settings.database_url.startswith("sqlite"):
-        pytest.skip("several worker processes share one database on PostgreSQL")
     await drain_backlog(server)
     team = await make_team(api)
     assert (await api.add_milestone(team.freelancer, team.project_id, "Slow"))["errors"] == []
