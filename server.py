@@ -71,7 +71,7 @@ def tune_garbage_collector() -> None:
 
 def event_hub(settings: Settings) -> events.EventHub:
     """Redis pub/sub between processes with REDIS_URL; otherwise events stay in this process."""
-    feeds = LocalFeeds(chat.load_delivery)
+    feeds = LocalFeeds(chat.load_delivery, settings.chat_queue_size)
     return RedisHub(settings.redis_url, feeds) if settings.redis_url else events.InProcessHub(feeds)
 
 

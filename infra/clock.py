@@ -1,6 +1,7 @@
 """The clock of due dates and reminders: the system's, or one a test moves.
 
-Everything that asks "is this milestone overdue?" or "is this reminder due?" reads `now()`
+Everything that asks "is this milestone overdue?", "is this reminder due?" or "has this
+kept response expired?" reads `now()`
 here, so tests can stand at any instant (a due date in Kiritimati, the morning a reminder
 goes out) without waiting for it. In production nothing is set and `now()` is the system
 clock. CLOCK_OFFSET_FILE (tests only) names a file holding a number of seconds added to the

@@ -28,7 +28,8 @@ logger = logging.getLogger("milestones.events")
 
 # Deliveries a subscriber may have waiting before it counts as too slow. A delivery is one
 # batch of messages, so this is generous: a reader falls this far behind only when it (or
-# its socket) has stopped reading altogether. Read from `LocalFeeds.queue_size`.
+# its socket) has stopped reading altogether. Read from `LocalFeeds.queue_size`; the
+# server's is the CHAT_QUEUE_SIZE setting, whose default this is.
 DEFAULT_QUEUE_SIZE = 256
 # Rows loaded per query while catching up; a feed loops until it has caught up.
 BATCH_SIZE = 200

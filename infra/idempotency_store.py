@@ -27,6 +27,7 @@ from enum import Enum
 
 from tortoise.exceptions import IntegrityError
 
+from infra import clock
 from infra.mail_worker import Chore
 from infra.secrets import server_secret
 from models import IdempotencyKey
@@ -45,11 +46,6 @@ PURGE_EVERY_SECONDS = 600.0
 # A request finds a hold or a kept row taken over by another at most this many times in a
 # row before it gives up as "in use" (only a storm of takeovers of one expired key does).
 _ATTEMPTS = 3
-
-
-def now() -> dt.datetime:
-    """The time every decision here reads (the tests move it to see a key expire)."""
-    return dt.datetime.now(dt.UTC)
 
 
 class Refusal(Enum):
@@ -96,7 +92,7 @@ async def claim(
     key_hash = hashlib.sha256(key.encode()).hexdigest()
     fingerprint = await _fingerprint(request)
     for _ in range(_ATTEMPTS):
-        holder, at = uuid.uuid4().hex, now()
+        holder, at = uuid.uuid4().hex, clock.now()
         try:
             row = await IdempotencyKey.create(
                 user_id=user_id,
@@ -145,7 +141,7 @@ async def keep(held: Held, response: Kept) -> bool:
         status_code=response.status_code,
         content_type=response.content_type,
         body=response.body,
-        expires_at=now() + KEEP_FOR,
+        expires_at=clock.now() + KEEP_FOR,
     )
     return bool(stored)
 
@@ -157,7 +153,7 @@ async def release(held: Held) -> None:
 
 async def purge() -> int:
     """Delete expired rows: responses no longer replayed, holds of processes that died."""
-    return await IdempotencyKey.filter(expires_at__lte=now()).delete()
+    return await IdempotencyKey.filter(expires_at__lte=clock.now()).delete()
 
 
 async def _purge_pass() -> float:

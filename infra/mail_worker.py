@@ -49,24 +49,23 @@ from settings import Settings
 
 logger = logging.getLogger("milestones.mail")
 
-# On shutdown the worker finishes the e-mail in hand for up to this long before it is
-# cancelled (a cancelled send hands its e-mail back, to be resent with the same Message-ID).
-STOP_GRACE_SECONDS = 10.0
-
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def backoff_seconds(attempts: int, base: float, cap: float) -> float:
+def backoff_seconds(
+    attempts: int, base: float, cap: float, draw: Callable[[float, float], float] = random.uniform
+) -> float:
     """Delay before the next attempt after `attempts` failed ones: exponential, jittered.
 
     The jitter ("equal jitter": half fixed, half random) keeps e-mails that failed together
-    from all retrying at the same instant once the server is back.
+    from all retrying at the same instant once the server is back. `draw(low, high)` picks
+    it; a caller that must know the extremes passes its own.
     """
     # The exponent is bounded: an outage of days must not overflow the float.
     delay = min(cap, base * 2 ** min(max(attempts - 1, 0), 64))
-    return delay / 2 + random.uniform(0, delay / 2)
+    return delay / 2 + draw(0, delay / 2)
 
 
 def _due() -> Q:
@@ -291,6 +290,6 @@ async def running_worker(worker: MailWorker) -> AsyncIterator[MailWorker]:
         yield worker
     finally:
         worker.stop()
-        # wait_for cancels the worker if it does not finish in time.
+        # wait_for cancels the worker if it does not finish the e-mail in hand in time.
         with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-            await asyncio.wait_for(task, STOP_GRACE_SECONDS)
+            await asyncio.wait_for(task, worker.settings.mail_stop_grace_seconds)

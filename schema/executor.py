@@ -56,6 +56,9 @@ class ApiExecutor(FieldHooks, VisibilityExecutor):
     # of their names. The set is kept beside its plans, so that its identity cannot be
     # reused while this lives.
     _object_plans: dict[int, tuple[GroupedFieldSet, list[tuple[str, PlainLeaf]] | None, int]]
+    # Reads this operation (or event) took the short way, a whole object or one field at
+    # a time: what shows that the short way was taken at all.
+    plain_reads: int = 0
 
     def _plain(self) -> bool:
         # Middleware sees every field resolve; with any, every field takes the full path.
@@ -118,6 +121,7 @@ class ApiExecutor(FieldHooks, VisibilityExecutor):
             else:
                 spent += value_bytes(value)
         self._response_bytes = spent
+        self.plain_reads += 1
         PLAIN_LEAVES.runs += 1
         return results
 
@@ -134,6 +138,7 @@ class ApiExecutor(FieldHooks, VisibilityExecutor):
                 value = read_plain_leaf(leaf, source)
                 if value is not Undefined:
                     self._response_bytes += value_bytes(value)
+                    self.plain_reads += 1
                     return value
         return Undefined
 

@@ -110,6 +110,9 @@ class Settings:
     max_sockets_per_address: int = field(
         default=10_000, metadata=env("MAX_SOCKETS_PER_ADDRESS", whole(1))
     )
+    # Chat event batches a subscriber may have waiting before it is cut off as too slow
+    # reading (infra/feeds.py).
+    chat_queue_size: int = field(default=256, metadata=env("CHAT_QUEUE_SIZE", whole(1)))
     allowed_origins: tuple[str, ...] = field(default=(), metadata=env("ALLOWED_ORIGINS", NAMES))
     # The documents automatic persisted queries keep per process (web/persisted_queries.py).
     persisted_queries_max_entries: int = field(
@@ -166,6 +169,12 @@ class Settings:
         default=10.0, metadata=env("MAIL_LEASE_SECONDS", seconds(zero=False))
     )
     mail_batch_size: int = field(default=50, metadata=env("MAIL_BATCH_SIZE", whole(1)))
+    # On shutdown the worker finishes the e-mail in hand for up to this long before it is
+    # cancelled (a cancelled send hands its e-mail back, to be resent with the same
+    # Message-ID): the supervisor's stop timeout must allow for it (docs/operations.md).
+    mail_stop_grace_seconds: float = field(
+        default=10.0, metadata=env("MAIL_STOP_GRACE_SECONDS", seconds(zero=True))
+    )
     # The longest a worker goes without looking for projects unlocked by any process; it
     # looks more often when the reminder delay is short (services/reminders.py).
     milestone_reminder_check_seconds: float = field(

@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import re
 import socket
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,10 +24,10 @@ from starlette.routing import WebSocketRoute
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from infra import events
 from infra.feeds import Delivery, Ended
-from tests.support import Api, RunningServer, free_port, future, make_team, pk
+from tests.support import Api, RunningServer, Team, eventually, free_port, future, make_team, pk
 from tests.support_feeds import local_feeds, subscribe
+from tests.support_processes import api_for, create_admin, make_team_with, server_process
 from tests.support_ws import (
     COMPLETE,
     DELETE,
@@ -34,6 +36,7 @@ from tests.support_ws import (
     WsClient,
     error_codes,
     wait_for_subscribers,
+    ws_url,
 )
 from web.graphql_app import GraphQLApp
 
@@ -425,16 +428,40 @@ async def test_subscribers_with_the_same_document_and_viewer_share_one_result(
 
 
 async def test_a_client_that_stops_reading_is_disconnected_with_a_reason(
-    api: Api, server: RunningServer, monkeypatch: pytest.MonkeyPatch
+    server: RunningServer, tmp_path: Path
 ) -> None:
-    team = await make_team(api)
-    monkeypatch.setattr(events.feeds(), "queue_size", 4)
+    # A server process of its own, whose subscribers may fall only 4 batches behind.
+    database_url = server.settings.database_url
+    env = {"CHAT_QUEUE_SIZE": "4", "METRICS": "1"}
+    async with (
+        server_process(database_url, "", tmp_path, "small-queue", env) as url,
+        api_for(url) as api,
+    ):
+        team = await make_team_with(api, await create_admin(api, database_url, tmp_path))
+        closed = await _flood_a_reader_that_never_reads(api, url, team)
+    assert closed.rcvd is not None
+    assert (closed.rcvd.code, closed.rcvd.reason) == (
+        1013,
+        "Too slow reading chat events; reconnect to resume.",
+    )
+
+
+async def _active_subscriptions(api: Api) -> float:
+    text = (await api.client.get("/metrics")).text
+    match = re.search(r"^milestones_subscriptions_active (\S+)$", text, re.MULTILINE)
+    assert match is not None, text
+    return float(match[1])
+
+
+async def _flood_a_reader_that_never_reads(api: Api, url: str, team: Team) -> ConnectionClosed:
+    """Events sent to a subscriber that reads nothing until it is cut off; how its socket
+    was closed."""
     # A tiny receive buffer, and no reading: the server's writes back up quickly.
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.connect(("127.0.0.1", int(server.url.rsplit(":", 1)[1])))
+    sock.connect(("127.0.0.1", int(url.rsplit(":", 1)[1])))
     async with connect(
-        server.ws_url,
+        ws_url(url),
         sock=sock,
         subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
         compression=None,
@@ -452,28 +479,32 @@ async def test_a_client_that_stops_reading_is_disconnected_with_a_reason(
             team.project_id,
             f"subscription($id: ID!) {{ chatEvents(projectId: $id) {{ {heavy} }} }}",
         )
-        await wait_for_subscribers(1)
-        joined = events.feeds().subscriber_count
+        await until_subscribed(api, team)
         body = "x" * 4000
-        for _ in range(400):
+        # Cut off after its 4 waiting batches and what the socket buffers hold (some 40
+        # events here), well before the default 256 batches would have been reached.
+        sent = 0
+        while await _active_subscriptions(api) == 1:
+            assert sent < 150, "the subscriber was not cut off after 150 events"
             await api.data(
                 SEND, {"input": {"projectId": team.project_id, "body": body}}, team.freelancer.token
             )
-            if events.feeds().subscriber_count == joined - 1:
-                break  # cut off
-        else:
-            pytest.fail("the subscriber was never cut off")
+            sent += 1
         received = 0
         with pytest.raises(ConnectionClosed) as closed:
             while True:
                 await asyncio.wait_for(raw.recv(), 30)
                 received += 1
-        assert closed.value.rcvd is not None
-        assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (
-            1013,
-            "Too slow reading chat events; reconnect to resume.",
-        )
-        assert 0 < received < 400
+        assert 0 < received < sent
+    return closed.value
+
+
+async def until_subscribed(api: Api, team: Team) -> None:
+    await eventually(lambda: _subscribed(api), within=10)
+
+
+async def _subscribed(api: Api) -> bool:
+    return await _active_subscriptions(api) == 1
 
 
 async def test_a_stock_graphql_client_subscribes(api: Api, server: RunningServer) -> None:

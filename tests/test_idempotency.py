@@ -12,11 +12,11 @@ import uuid
 
 import pytest
 
-from infra import idempotency_store
 from infra.mail_worker import running_worker
 from models import IdempotencyKey
 from server import mail_worker
 from tests.support import PASSWORD, Api, RunningServer, Team, eventually, make_team, pk
+from tests.support_deadlines import clock_at
 from tests.support_idempotency import ADD, SEND, add, add_input, error_code, post, state
 from tests.support_mail import Sink, all_sent, smtp_server, worker_settings
 
@@ -103,18 +103,18 @@ async def test_keys_are_per_user(api: Api, team: Team) -> None:
 
 
 async def test_a_key_is_kept_for_24_hours_then_forgotten_and_purged(
-    api: Api, server: RunningServer, team: Team, monkeypatch: pytest.MonkeyPatch
+    api: Api, server: RunningServer, team: Team
 ) -> None:
     key = new_key()
     first = await add(api, team.freelancer, team.project_id, "Audit", key)
     real_now = dt.datetime.now(dt.UTC)
-
-    monkeypatch.setattr(idempotency_store, "now", lambda: real_now + dt.timedelta(hours=23, minutes=59))
-    replay = await add(api, team.freelancer, team.project_id, "Audit", key)
+    # The server's clock (infra/clock.py, the in-process server's) moves a day and more on.
+    with clock_at(real_now + dt.timedelta(hours=23, minutes=59)):
+        replay = await add(api, team.freelancer, team.project_id, "Audit", key)
     assert replay.content == first.content and replay.headers["idempotent-replayed"] == "true"
 
-    monkeypatch.setattr(idempotency_store, "now", lambda: real_now + dt.timedelta(hours=24, seconds=5))
-    anew = await add(api, team.freelancer, team.project_id, "Audit", key)
+    with clock_at(real_now + dt.timedelta(hours=24, seconds=5)):
+        anew = await add(api, team.freelancer, team.project_id, "Audit", key)
     assert anew.status_code == 200 and "idempotent-replayed" not in anew.headers
     assert anew.content != first.content
     titles, _ = await state(api, team.client, team.project_id)
@@ -122,8 +122,7 @@ async def test_a_key_is_kept_for_24_hours_then_forgotten_and_purged(
     assert await IdempotencyKey.filter(user_id=pk(team.freelancer.id)).count() == 1
 
     # A day after the second run, the delivery worker's chore deletes the row.
-    monkeypatch.setattr(idempotency_store, "now", lambda: real_now + dt.timedelta(hours=48, seconds=10))
-    with smtp_server(Sink()) as controller:
+    with clock_at(real_now + dt.timedelta(hours=48, seconds=10)), smtp_server(Sink()) as controller:
         async with running_worker(mail_worker(worker_settings(server, controller.port))):
             await eventually(
                 lambda: _no_keys_of(pk(team.freelancer.id)),

@@ -1,10 +1,11 @@
 """Held notices survive a restart in the middle of a batch, and two server processes on one
-PostgreSQL database send each batch once: real `python server.py` processes with their own
+database (PostgreSQL, or one SQLite file) send each batch once: real `python server.py` processes with their own
 delivery workers, a real SMTP server."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from pathlib import Path
 
@@ -73,16 +74,25 @@ async def _arrived(sink: Sink, client: Account, count: int) -> bool:
 async def test_two_processes_on_postgresql_send_each_batch_once(
     postgres_url: str, tmp_path: Path
 ) -> None:
+    await two_processes_send_each_batch_once(postgres_url, tmp_path)
+
+
+async def test_two_processes_on_sqlite_send_each_batch_once(tmp_path: Path) -> None:
+    # One database file, two processes: their workers race for the same batches as well.
+    await two_processes_send_each_batch_once(f"sqlite://{tmp_path / 'db.sqlite3'}", tmp_path)
+
+
+async def two_processes_send_each_batch_once(database_url: str, tmp_path: Path) -> None:
     sink = Sink()
     with smtp_server(sink, free_port()) as smtp:
         env = worker_env(smtp.port, quiet=0.5)
         async with (
-            server_process(postgres_url, "", tmp_path, "one", env) as one,
-            server_process(postgres_url, "", tmp_path, "two", env) as two,
+            server_process(database_url, "", tmp_path, "one", env) as one,
+            server_process(database_url, "", tmp_path, "two", env) as two,
             api_for(one) as api_one,
             api_for(two) as api_two,
         ):
-            admin = await create_admin(api_one, postgres_url, tmp_path)
+            admin = await create_admin(api_one, database_url, tmp_path)
             teams = [await make_team_with(api_one, admin) for _ in range(6)]
             for n, team in enumerate(teams):
                 api = (api_one, api_two)[n % 2]
@@ -99,10 +109,20 @@ async def test_two_processes_on_postgresql_send_each_batch_once(
 
     for team in teams:
         assert batches_to(sink, team.client) == ["2 milestone changes: “Data pipeline audit”"]
-    conn = await asyncpg.connect(postgres_url.replace("postgres://", "postgresql://", 1))
+    pending, batches = await _left_and_sent(database_url)
+    assert pending == 0
+    assert batches == len(teams)
+
+
+async def _left_and_sent(database_url: str) -> tuple[int, int]:
+    """Notices still held, and batch e-mails written, in the database at `database_url`."""
+    pending = "SELECT count(*) FROM pending_notice"
+    batches = "SELECT count(*) FROM outbox_email WHERE kind = 'milestone_batch'"
+    if database_url.startswith("sqlite://"):
+        with contextlib.closing(sqlite3.connect(database_url.removeprefix("sqlite://"))) as db:
+            return db.execute(pending).fetchone()[0], db.execute(batches).fetchone()[0]
+    conn = await asyncpg.connect(database_url.replace("postgres://", "postgresql://", 1))
     try:
-        assert await conn.fetchval("SELECT count(*) FROM pending_notice") == 0
-        kinds = await conn.fetch("SELECT kind, count(*) AS n FROM outbox_email GROUP BY kind")
+        return await conn.fetchval(pending), await conn.fetchval(batches)
     finally:
         await conn.close()
-    assert {r["kind"]: r["n"] for r in kinds}["milestone_batch"] == len(teams)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import pytest
 
-from infra import mail_worker
 from infra.mail_worker import backoff_seconds
 
 BASE, CAP = 0.5, 60.0
@@ -56,25 +55,17 @@ def test_delay_is_capped() -> None:
         assert min(got) >= CAP / 2
 
 
-def test_the_formula_at_the_jitter_extremes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(mail_worker.random, "uniform", lambda low, high: low)
-    assert [backoff_seconds(n, 1.0, 10.0) for n in (1, 2, 3, 4, 5, 6)] == [
-        0.5,
-        1.0,
-        2.0,
-        4.0,
-        5.0,
-        5.0,
-    ]
-    monkeypatch.setattr(mail_worker.random, "uniform", lambda low, high: high)
-    assert [backoff_seconds(n, 1.0, 10.0) for n in (1, 2, 3, 4, 5, 6)] == [
-        1.0,
-        2.0,
-        4.0,
-        8.0,
-        10.0,
-        10.0,
-    ]
+def test_the_formula_at_the_jitter_extremes() -> None:
+    def lowest(low: float, high: float) -> float:
+        return low
+
+    def highest(low: float, high: float) -> float:
+        return high
+
+    got = [backoff_seconds(n, 1.0, 10.0, lowest) for n in (1, 2, 3, 4, 5, 6)]
+    assert got == [0.5, 1.0, 2.0, 4.0, 5.0, 5.0]
+    got = [backoff_seconds(n, 1.0, 10.0, highest) for n in (1, 2, 3, 4, 5, 6)]
+    assert got == [1.0, 2.0, 4.0, 8.0, 10.0, 10.0]
 
 
 def test_any_number_of_attempts_is_capped() -> None:

@@ -7,6 +7,10 @@ measures the memory; this checks the mechanism, with no server.
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+from typing import Any, ClassVar
+
+import strawberry
 from graphql import parse
 
 from schema.executor import ApiExecutor
@@ -34,3 +38,47 @@ def test_every_event_gets_plans_of_its_own() -> None:
     executor._object_plans = {1: ({}, None)}
     event = executor.build_per_event_executor({"n": 1})
     assert event._object_plans == {} and executor._object_plans == {1: ({}, None)}
+
+
+@strawberry.type
+class Event:
+    title: str
+    number: int
+
+
+@strawberry.type
+class Query:
+    ping: str = "pong"
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription
+    async def events(self) -> AsyncGenerator[Event, None]:
+        for number in (1, 2):
+            yield Event(title=f"event {number}", number=number)
+
+
+class Observed(ApiExecutor):
+    """The API's executor, noting every per-event executor it makes."""
+
+    events: ClassVar[list[ApiExecutor]] = []
+
+    def build_per_event_executor(self, payload: Any) -> Any:
+        executor = super().build_per_event_executor(payload)
+        Observed.events.append(executor)
+        return executor
+
+
+async def test_every_event_reads_its_plain_fields_the_short_way() -> None:
+    small = strawberry.Schema(
+        query=Query, subscription=Subscription, execution_context_class=Observed
+    )
+    Observed.events = []
+    results = [r async for r in await small.subscribe("subscription { events { title number } }")]
+    assert [r.data for r in results] == [
+        {"events": {"title": "event 1", "number": 1}},
+        {"events": {"title": "event 2", "number": 2}},
+    ]
+    # Each event's object was read in one go, and counted by that event's executor.
+    assert [e.plain_reads for e in Observed.events] == [1, 1]

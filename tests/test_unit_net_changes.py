@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from typing import Any
 
 from infra import links
 from mailers.digest_mailer import FieldDiff, MilestoneLine
+from models import PendingNotice
 from services.batches import next_digest
-from services.net_changes import net_change
+from services.net_changes import net_change, net_changes
 
 OPEN = {"title": "Design", "description": "", "dueDate": "2031-03-01", "completed": False}
 
 
 def test_net_change_of_a_run_of_changes() -> None:
     assert net_change(None, None) is None  # added, then deleted
-    assert net_change(OPEN, OPEN | {"completed": False}) is None  # completed, then reopened
+    assert net_change(OPEN, dict(OPEN)) is None  # an edit that changed nothing
+    assert net_change(OPEN, OPEN | {"completed": True}) == MilestoneLine(
+        "changed", "Design", "2031-03-01", (FieldDiff("Status", "open", "completed"),)
+    )
     assert net_change(None, OPEN) == MilestoneLine("added", "Design", "2031-03-01")
     assert net_change(OPEN, None) == MilestoneLine("deleted", "Design", "2031-03-01")
     after = OPEN | {"title": "Design v3", "completed": True}
@@ -25,6 +30,44 @@ def test_net_change_of_a_run_of_changes() -> None:
         "2031-03-01",
         (FieldDiff("Title", "Design", "Design v3"), FieldDiff("Status", "open", "completed")),
     )
+
+
+def notice(project: int, milestone: int, before: Any, after: Any) -> PendingNotice:
+    """A held notice as the worker reads it (never saved: folding is pure)."""
+    return PendingNotice(project_id=project, milestone_id=milestone, before=before, after=after)
+
+
+def test_a_run_of_changes_folds_into_one_line_per_milestone() -> None:
+    done = OPEN | {"completed": True}
+    v2, v3 = OPEN | {"title": "Design v2"}, OPEN | {"title": "Design v3", "dueDate": "2031-04-01"}
+    other = OPEN | {"title": "Build"}
+    notices = [
+        notice(1, 10, OPEN, done),  # completed, then reopened: nothing
+        notice(1, 11, OPEN, v2),  # three edits: one old → new per field
+        notice(2, 20, None, other),  # added, then deleted: nothing
+        notice(1, 10, done, OPEN),
+        notice(1, 11, v2, v2 | {"description": "Wireframes"}),
+        notice(2, 20, other, None),
+        notice(1, 11, v2 | {"description": "Wireframes"}, v3),
+        notice(2, 21, other, None),  # deleted (the milestone that existed before the run)
+        notice(3, 30, None, other),  # added, then edited: added as it ends up
+        notice(3, 30, other, other | {"title": "Build it"}),
+    ]
+    assert net_changes(notices) == {
+        1: [
+            MilestoneLine(
+                "changed",
+                "Design v3",
+                "2031-04-01",
+                (
+                    FieldDiff("Title", "Design", "Design v3"),
+                    FieldDiff("Due date", "2031-03-01", "2031-04-01"),
+                ),
+            )
+        ],
+        2: [MilestoneLine("deleted", "Build", "2031-03-01")],
+        3: [MilestoneLine("added", "Build it", "2031-03-01")],
+    }
 
 
 def test_the_next_digest_is_the_first_such_local_time_after_the_change() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Any, ClassVar
 
 import strawberry
 from strawberry.permission import BasePermission
@@ -77,6 +78,18 @@ class Query:
         return _items()
 
 
+class Observed(ApiExecutor):
+    """The API's executor, kept once built, so a test can read how often it took the short
+    way (`plain_reads`: whole objects, or single fields): the same answers prove nothing if
+    the short way never ran."""
+
+    last: ClassVar[ApiExecutor | None] = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        Observed.last = self
+
+
 def _run(executor: type | None, query: str) -> dict[str, object]:
     schema = strawberry.Schema(
         query=Query, execution_context_class=executor, config=StrawberryConfig()
@@ -84,6 +97,14 @@ def _run(executor: type | None, query: str) -> dict[str, object]:
     result = schema.execute_sync(query)
     errors = [(e.message, e.path) for e in result.errors or []]
     return {"data": result.data, "errors": sorted(errors, key=str)}
+
+
+def _fast(query: str) -> tuple[dict[str, object], int]:
+    """The API executor's answer, and the number of fields it read the short way."""
+    Observed.last = None
+    result = _run(Observed, query)
+    assert Observed.last is not None
+    return result, Observed.last.plain_reads
 
 
 def test_fields_read_straight_off_an_object_take_the_short_way() -> None:
@@ -100,8 +121,10 @@ def test_fields_read_straight_off_an_object_take_the_short_way() -> None:
 
 def test_values_and_enums_are_served_as_before() -> None:
     query = "{ items { title due colour note shout(times: 2) } }"
-    fast = _run(ApiExecutor, query)
+    fast, plain_reads = _fast(query)
     assert fast == _run(None, query)
+    # Not all plain, so field by field: the four plain fields of both items the short way.
+    assert plain_reads == 8
     assert fast["data"] == {
         "items": [
             {
@@ -124,8 +147,11 @@ def test_values_and_enums_are_served_as_before() -> None:
 
 def test_a_null_or_refused_value_is_reported_as_by_the_full_path() -> None:
     for query in ("{ items { title broken } }", "{ items { title notANumber } }"):
-        fast = _run(ApiExecutor, query)
+        fast, plain_reads = _fast(query)
         assert fast == _run(None, query)
+        # The first item in one go; the second's title alone, as its other field sent the
+        # item to the full path.
+        assert plain_reads == 2
         # The second item failed where it was: the list is non-null, so the whole field
         # goes null, with the error located at the item and field.
         assert fast["data"] is None
@@ -137,8 +163,9 @@ def test_a_null_or_refused_value_is_reported_as_by_the_full_path() -> None:
 def test_an_object_of_plain_fields_is_served_as_before() -> None:
     # Every field plain: the whole object is read in one go.
     query = "{ items { title due colour note } }"
-    fast = _run(ApiExecutor, query)
+    fast, plain_reads = _fast(query)
     assert fast == _run(None, query)
+    assert plain_reads == 2  # each item in one go
     assert fast["data"] == {
         "items": [
             {"title": "Draft", "due": "2027-01-04", "colour": "RED", "note": None},
@@ -154,6 +181,7 @@ def test_an_object_of_plain_fields_is_served_as_before() -> None:
 
 def test_a_permission_still_refuses() -> None:
     query = "{ items { guarded } }"
-    fast = _run(ApiExecutor, query)
+    fast, plain_reads = _fast(query)
     assert fast == _run(None, query)
+    assert plain_reads == 0
     assert fast["data"] is None and "Not for you." in str(fast["errors"])

@@ -5,25 +5,27 @@ back its answer to one chosen message. Killed with SIGKILL while that message is
 sent, a worker leaves its short lease behind, and the next worker resends the e-mail as
 soon as the lease runs out, with the same Message-ID. A live worker renews the lease of a
 send that lasts longer than the lease, so another live worker never takes it. And a worker
-that cannot keep its lease (renewals fail, or it was taken) stops the send in time.
+that cannot keep its lease (its database stops answering, or another worker took the
+e-mail) stops the send in time: the SMTP server sees it hang up.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import email
+import sqlite3
 import threading
 import time
 from collections import Counter
-from email.message import EmailMessage
+from collections.abc import AsyncIterator
 from email.policy import default
 from typing import Any
 
-import pytest
+import asyncpg
 
 from infra import mail_lease
-from infra.mail_worker import MailWorker, running_worker
 from models import EmailStatus, OutboxEmail
 from settings import Settings
 from tests.support import Api, RunningServer, eventually, make_team
@@ -112,8 +114,6 @@ async def test_send_cut_by_sigkill_is_resent_within_seconds_with_its_message_id(
 async def test_slow_send_renews_its_lease_and_two_live_workers_send_it_once(
     api: Api, server: RunningServer
 ) -> None:
-    if server.settings.database_url.startswith("sqlite"):
-        pytest.skip("several worker processes share one database on PostgreSQL")
     await drain_backlog(server)
     team = await make_team(api)
     assert (await api.add_milestone(team.freelancer, team.project_id, "Slow"))["errors"] == []
@@ -155,72 +155,98 @@ async def test_slow_send_renews_its_lease_and_two_live_workers_send_it_once(
     assert not any(word in text for word in ("abandoned", "stopped renewing", " failed")), text
 
 
-class HangingTransport:
-    """A transport whose sends never finish; notes when one starts and when it is cancelled."""
+class DroppingSink(StallingSink):
+    """A StallingSink that notes when the sender hangs up during the stall (aiosmtpd cancels
+    the handler when the connection is lost), by the wall clock."""
 
-    def __init__(self) -> None:
-        self.started = asyncio.Event()
-        self.cancelled = asyncio.Event()
+    def __init__(self, title: str) -> None:
+        super().__init__(title)
+        self.stalled_at = 0.0
+        self.dropped_at = 0.0
+        self.dropped = threading.Event()
 
-    async def deliver(self, email: OutboxEmail, message: EmailMessage) -> None:
-        self.started.set()
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.stalled_at = time.time()
         try:
-            await asyncio.sleep(3600)
+            return await super().handle_DATA(server, session, envelope)
         except asyncio.CancelledError:
-            self.cancelled.set()
+            self.dropped_at = time.time()
+            self.dropped.set()
             raise
 
-    async def idle(self) -> None:
-        return None
-
-    async def close(self) -> None:
-        return None
+    async def until_dropped(self) -> None:
+        assert await asyncio.to_thread(self.dropped.wait, 30), "the send was never stopped"
 
 
-class UnreachableOutbox:
-    """Stands in for the outbox table once the database is gone: every query fails."""
+@contextlib.asynccontextmanager
+async def outbox_locked(database_url: str, email_id: int) -> AsyncIterator[dt.datetime]:
+    """For the block, the outbox table is locked by another connection, so the worker's
+    writes wait (a database that stopped answering it); yields when the e-mail's lease, as
+    last stored, runs out. The test process itself must not touch the database meanwhile."""
+    select = "SELECT locked_until FROM outbox_email WHERE id = "
+    if database_url.startswith("sqlite://"):
+        path = database_url.removeprefix("sqlite://")
+        with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as db:
+            db.execute("BEGIN EXCLUSIVE")
+            try:
+                [text] = db.execute(select + "?", (email_id,)).fetchone()
+                yield dt.datetime.fromisoformat(text)
+            finally:
+                db.execute("ROLLBACK")
+        return
+    conn = await asyncpg.connect(database_url.replace("postgres://", "postgresql://", 1))
+    try:
+        async with conn.transaction():
+            await conn.execute("LOCK TABLE outbox_email IN ACCESS EXCLUSIVE MODE")
+            yield await conn.fetchval(select + "$1", email_id)
+            raise _Release
+    except _Release:
+        pass
+    finally:
+        await conn.close()
 
-    @staticmethod
-    def filter(*args: object, **kwargs: object) -> Any:
-        raise ConnectionError("database unreachable")
+
+class _Release(Exception):
+    """Rolls the locking transaction back."""
+
+
+async def test_worker_that_cannot_renew_stops_the_send_before_its_lease_runs_out(
+    api: Api, server: RunningServer
+) -> None:
+    await drain_backlog(server)
+    team = await make_team(api)  # queues the unlock e-mail, which will stall
+    lease = 3.0
+    sink = DroppingSink("Milestones unlocked")
+    with smtp_server(sink) as controller:
+        # The server's silence must outlast the lease, not the SMTP timeout; a failed
+        # attempt is retried only once the test is over.
+        settings = worker_settings(
+            server,
+            controller.port,
+            mail_lease_seconds=lease,
+            smtp_timeout_seconds=4 * lease,
+            mail_retry_base_seconds=60,
+        )
+        async with worker_process(settings) as worker:
+            await eventually(sink.has_stalled)
+            [row] = await rows_to(team.freelancer.email)
+            async with outbox_locked(server.settings.database_url, row.id) as lease_end:
+                locked_at = time.time()
+                await sink.until_dropped()
+            await eventually(lambda: has_error(team.freelancer.email))
+        log = worker.log.result().decode()
+    # Not at the first failed renewal, and before the lease it last obtained ran out.
+    assert locked_at + lease * mail_lease.RENEW_EVERY < sink.dropped_at < lease_end.timestamp()
+    [row] = await rows_to(team.freelancer.email)
+    assert row.locked_by is None and row.status == EmailStatus.PENDING
+    assert row.last_error and "could not be renewed" in row.last_error
+    assert "could not renew the lease" in log and "abandoned the send" in log, log
+    # Due again, so that later tests' workers deliver it.
+    await OutboxEmail.filter(id=row.id).update(next_attempt_at=dt.datetime.now(dt.UTC))
 
 
 async def has_error(address: str) -> bool:
     return any(r.last_error for r in await rows_to(address))
-
-
-def hung_worker(server: RunningServer, lease: float) -> tuple[MailWorker, HangingTransport]:
-    transport = HangingTransport()
-    # No SMTP server (the transport stands in for one); a failed attempt is retried only
-    # once the test is over.
-    settings = worker_settings(server, 1, mail_lease_seconds=lease, mail_retry_base_seconds=60)
-    return MailWorker(settings, transport=transport), transport
-
-
-async def test_worker_that_cannot_renew_stops_the_send_before_its_lease_runs_out(
-    api: Api, server: RunningServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    await drain_backlog(server)
-    team = await make_team(api)  # queues the unlock e-mail, which will hang
-    lease = 1.5
-    worker, transport = hung_worker(server, lease)
-    loop = asyncio.get_running_loop()
-    async with running_worker(worker):
-        await asyncio.wait_for(transport.started.wait(), 15)
-        claimed = loop.time()  # the claim came just before the send started
-        monkeypatch.setattr(mail_lease, "OutboxEmail", UnreachableOutbox)
-        await asyncio.wait_for(transport.cancelled.wait(), 2 * lease)
-        stopped_after = loop.time() - claimed
-        monkeypatch.undo()
-        await eventually(lambda: has_error(team.freelancer.email))
-        worker.stop()
-    # Not at the first failed renewal, and before the lease ran out.
-    assert lease * 2 / 3 < stopped_after < lease
-    [row] = await rows_to(team.freelancer.email)
-    assert row.locked_by is None and row.status == EmailStatus.PENDING
-    assert row.last_error and "could not be renewed" in row.last_error
-    # Due again, so that later tests' workers deliver it.
-    await OutboxEmail.filter(id=row.id).update(next_attempt_at=dt.datetime.now(dt.UTC))
 
 
 async def test_worker_that_finds_its_lease_taken_stops_the_send_and_leaves_the_row(
@@ -228,21 +254,27 @@ async def test_worker_that_finds_its_lease_taken_stops_the_send_and_leaves_the_r
 ) -> None:
     await drain_backlog(server)
     team = await make_team(api)
-    lease = 1.5
-    worker, transport = hung_worker(server, lease)
-    loop = asyncio.get_running_loop()
-    async with running_worker(worker):
-        await asyncio.wait_for(transport.started.wait(), 15)
-        until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=60)
-        await OutboxEmail.filter(to_address=team.freelancer.email).update(
-            locked_by="another-worker", locked_until=until
+    lease = 3.0
+    sink = DroppingSink("Milestones unlocked")
+    with smtp_server(sink) as controller:
+        settings = worker_settings(
+            server, controller.port, mail_lease_seconds=lease, smtp_timeout_seconds=4 * lease
         )
-        taken = loop.time()
-        await asyncio.wait_for(transport.cancelled.wait(), 2 * lease)
-        # Found at the next renewal, at most a third of a lease later.
-        assert loop.time() - taken < lease * mail_lease.RENEW_EVERY + 0.3
-        worker.stop()
+        async with worker_process(settings) as worker:
+            await eventually(sink.has_stalled)
+            [row] = await rows_to(team.freelancer.email)
+            assert row.locked_until is not None
+            # Another worker takes the e-mail, as if this one's lease had run out.
+            until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=60)
+            await OutboxEmail.filter(id=row.id).update(
+                locked_by="another-worker", locked_until=until
+            )
+            await sink.until_dropped()
+        log = worker.log.result().decode()
+    # Found at a renewal, before its own lease would have run out.
+    assert sink.dropped_at < row.locked_until.timestamp()
     [row] = await rows_to(team.freelancer.email)
     assert (row.locked_by, row.attempts, row.last_error) == ("another-worker", 1, None)
+    assert "found taken by another worker" in log, log
     # Handed back, so that later tests' workers deliver it.
     await OutboxEmail.filter(id=row.id).update(locked_by=None, locked_until=None)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import statistics
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -39,6 +40,14 @@ RECONNECTED = "Redis listener reconnected"
 def id_key() -> None:
     """Read the processes' global IDs (signed with the suite's key) without a server here."""
     ids.use_key(TEST_ID_SECRET.encode())
+
+
+# How long a test waits for an event it expects: generous, so that a busy machine is no
+# failure; an event that never comes still fails.
+EVENT_WITHIN = 10.0
+# A response (or a local delivery) that waited on the unreachable Redis would wait out its
+# connect timeout (2 s); one that does not takes a fraction of that, even on a busy machine.
+NO_WAIT = 2.0
 
 
 def server_log(tmp: Path, name: str) -> Path:
@@ -118,13 +127,13 @@ async def test_one_process_delivers_during_and_after_a_redis_restart(tmp_path: P
             await drain(ws, op)
 
             before, _ = await timed_send(api, team, "before")
-            assert await seen(ws, op, within=2) == (before, "before")
+            assert await seen(ws, op, within=EVENT_WITHIN) == (before, "before")
 
             await redis.stop()
             await logged(log, LOST)
             during, took = await timed_send(api, team, "during")
-            assert took < 1.0, f"the response waited {took:.2f}s on the dead Redis"
-            assert await seen(ws, op, within=1) == (during, "during")
+            assert took < NO_WAIT, f"the response waited {took:.2f}s on the dead Redis"
+            assert await seen(ws, op, within=NO_WAIT) == (during, "during")
 
             await asyncio.sleep(1)
             await redis.start()
@@ -132,9 +141,9 @@ async def test_one_process_delivers_during_and_after_a_redis_restart(tmp_path: P
             # The operator's case: the first message a few seconds after the restart.
             await asyncio.sleep(3)
             after, _ = await timed_send(api, team, "after")
-            assert await seen(ws, op, within=2) == (after, "after")
+            assert await seen(ws, op, within=EVENT_WITHIN) == (after, "after")
             later, _ = await timed_send(api, team, "later")
-            assert await seen(ws, op, within=2) == (later, "later")
+            assert await seen(ws, op, within=EVENT_WITHIN) == (later, "later")
             assert before < during < after < later
             await ws.nothing(1.0)
 
@@ -156,28 +165,28 @@ async def test_a_second_process_catches_up_after_a_redis_restart(
             await drain(on_b, op)
 
             before, _ = await timed_send(api_a, team, "before")
-            assert await seen(on_b, op, within=2) == (before, "before")
+            assert await seen(on_b, op, within=EVENT_WITHIN) == (before, "before")
 
             await redis.stop()
             for log in logs:
                 await logged(log, LOST)
             during = [await timed_send(api_a, team, f"during {i}") for i in range(3)]
-            assert max(took for _, took in during) < 1.0, during
+            assert max(took for _, took in during) < NO_WAIT, during
             await asyncio.sleep(1)
             await redis.start()
             returned = time.monotonic()
             for i, (message_id, _) in enumerate(during):
-                assert await seen(on_b, op, within=8) == (message_id, f"during {i}")
+                assert await seen(on_b, op, within=EVENT_WITHIN) == (message_id, f"during {i}")
             caught_up = time.monotonic() - returned
-            assert caught_up < 5, f"B caught up {caught_up:.1f}s after Redis returned"
+            assert caught_up < 8, f"B caught up {caught_up:.1f}s after Redis returned"
 
             for log in logs:
                 await logged(log, RECONNECTED)
             after, _ = await timed_send(api_a, team, "after")
-            assert await seen(on_b, op, within=2) == (after, "after")
+            assert await seen(on_b, op, within=EVENT_WITHIN) == (after, "after")
             await asyncio.sleep(3)
             later, _ = await timed_send(api_a, team, "later")
-            assert await seen(on_b, op, within=2) == (later, "later")
+            assert await seen(on_b, op, within=EVENT_WITHIN) == (later, "later")
             ids = [before, *(i for i, _ in during), after, later]
             assert ids == sorted(ids)
             await on_b.nothing(1.0)
@@ -199,24 +208,27 @@ async def test_a_hung_redis_holds_up_neither_responses_nor_local_delivery(tmp_pa
             await drain(ws, op)
 
             before, _ = await timed_send(api, team, "before")
-            assert await seen(ws, op, within=2) == (before, "before")
-            await until(lambda: f"{project}:{before}" in heard, within=2)
+            assert await seen(ws, op, within=EVENT_WITHIN) == (before, "before")
+            await until(lambda: f"{project}:{before}" in heard, within=EVENT_WITHIN)
 
             redis.freeze()
-            frozen = []
-            for i in range(3):
-                message_id, took = await timed_send(api, team, f"frozen {i}")
-                # The first also waits out the rate limiter's Redis timeout (0.5 s); then
-                # the limits count locally, and nothing else may wait on Redis at all.
-                assert took < (1.0 if i == 0 else 0.5), f"frozen {i} took {took:.2f}s"
-                assert await seen(ws, op, within=1) == (message_id, f"frozen {i}")
+            frozen, took = [], []
+            for i in range(5):
+                message_id, seconds = await timed_send(api, team, f"frozen {i}")
+                assert await seen(ws, op, within=NO_WAIT) == (message_id, f"frozen {i}")
                 frozen.append(message_id)
+                took.append(seconds)
+            # The first also waits out the rate limiter's Redis timeout (0.5 s); then the
+            # limits count locally, and nothing else may wait on Redis at all: the typical
+            # response (the median, which one slow moment of a busy machine does not move)
+            # is quicker than that timeout.
+            assert max(took) < NO_WAIT and statistics.median(took[1:]) < 0.5, took
             await asyncio.sleep(1)
             redis.thaw()
             # Other processes hear of the newest row once Redis answers again.
             await until(lambda: f"{project}:{frozen[-1]}" in heard, within=8)
 
             after, _ = await timed_send(api, team, "after")
-            assert await seen(ws, op, within=2) == (after, "after")
+            assert await seen(ws, op, within=EVENT_WITHIN) == (after, "after")
             assert [before, *frozen, after] == sorted({before, *frozen, after})
             await ws.nothing(1.0)

@@ -147,14 +147,20 @@ async def test_the_email_being_sent_is_handed_back(tmp_path: Path) -> None:
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(controller.port),
             "MAIL_POLL_SECONDS": "0.05",
+            # The server's answer never comes: the worker hands the e-mail back once this
+            # grace is over (10 s by default).
+            "MAIL_STOP_GRACE_SECONDS": "0.5",
         }
         async with served(tmp_path, env) as (url, process), api_for(url) as api:
             await make_team_with(api, await create_admin(api, database_url, tmp_path))
             # The unlock e-mail is being sent: the worker holds its claim.
             assert await asyncio.to_thread(sink.hung.wait, 10)
             assert outbox(tmp_path)[0][1] is not None
+            stopping = time.monotonic()
             process.send_signal(signal.SIGTERM)
             assert await exit_status(process) == 0
+            # The grace above, not the default's 10 s (the rest of a stop takes ~1 s).
+            assert time.monotonic() - stopping < 8
     [(status, locked_by)] = outbox(tmp_path)
     assert (status, locked_by) == ("PENDING", None)  # free for the next worker at once
 

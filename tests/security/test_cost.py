@@ -1,4 +1,4 @@
-"""The query cost limit, batched chat pages and the milestone cap, probed over HTTP and WebSocket.
+"""The query cost limit and the milestone cap, probed over HTTP and WebSocket only.
 
 A document that may return more than 10,000 nodes is refused before it runs, with one
 COST_LIMIT_EXCEEDED error naming its cost; each refusal is set beside the same shape at a
@@ -7,17 +7,13 @@ size under the limit, which runs.
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from typing import Any
 
 import pytest
 
-from models import Milestone
-from schema.ids import to_global_id
-from tests.support import Api, RunningServer, Team, make_team, pk
+from tests.support import Api, RunningServer, Team, make_team
 from tests.support_ws import SEND, WsClient, wait_for_subscribers
-from tests.test_graphql_hygiene import counting_queries
 
 LIMIT = 10_000
 
@@ -52,21 +48,15 @@ async def say(api: Api, team: Team, body: str, project_id: str | None = None) ->
     await api.data(SEND, variables, team.client.token)
 
 
-async def test_the_nested_chat_probe_is_refused_without_touching_the_database(
-    api: Api, team: Team
-) -> None:
+async def test_the_nested_chat_probe_is_refused_before_it_runs(api: Api, team: Team) -> None:
+    # That it reads no project and no chat is counted in tests/test_unit_cost_queries.py.
     await say(api, team, "there is something to read")
     variables = {"id": team.project_id}
-    with counting_queries() as counter:
-        started = time.monotonic()
-        body = await api.post(probe(100, 100, 3), variables, team.client.token)
-        elapsed = time.monotonic() - started
+    started = time.monotonic()
+    body = await api.post(probe(100, 100, 3), variables, team.client.token)
+    elapsed = time.monotonic() - started
     refused(body, 100 + 100 * 100 + 100 * 100 * 3)
-    assert elapsed < 1, elapsed
-    # Only the token was looked up: no project, no chat was read.
-    assert counter.queries and not any(
-        table in q for q in counter.queries for table in ('"project"', '"chat_message"')
-    ), counter.queries
+    assert elapsed < 5, elapsed  # 20,400 chat messages would take far longer
 
     # Positive control: the same shape, smaller, runs and returns every level.
     data = await api.data(probe(10, 10, 3), variables, team.client.token)
@@ -169,11 +159,9 @@ async def test_a_subscription_over_the_limit_is_refused_over_websocket(
 
 
 async def test_a_project_holds_at_most_100_milestones(api: Api, team: Team) -> None:
-    due = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=30)
-    project = pk(team.project_id)
-    await Milestone.bulk_create(
-        [Milestone(project_id=project, title=f"M{i}", due_date=due) for i in range(100)]
-    )
+    for i in range(100):
+        added = await api.add_milestone(team.freelancer, team.project_id, f"M{i}")
+        assert added["errors"] == [], added
     progress = """query($id: ID!) { project(id: $id) {
       milestoneProgress { total } chat(last: 1) { edges { node { id } } } } }"""
 
@@ -187,47 +175,19 @@ async def test_a_project_holds_at_most_100_milestones(api: Api, team: Team) -> N
     assert error["code"] == "INVALID" and error["field"] is None and "100" in error["message"]
     assert await state() == before  # no milestone, no chat event
 
-    first = await Milestone.filter(project_id=project).order_by("id").first()
-    assert first is not None
+    listed = await api.data(
+        "query($id: ID!) { project(id: $id) { milestones { id } } }",
+        {"id": team.project_id},
+        team.client.token,
+    )
+    first = listed["project"]["milestones"][0]["id"]
     deleted = await api.data(
         """mutation($input: DeleteMilestoneInput!) {
              deleteMilestone(input: $input) { errors { code } } }""",
-        {"input": {"id": to_global_id("Milestone", first.id)}},
+        {"input": {"id": first}},
         team.freelancer.token,
     )
     assert deleted["deleteMilestone"]["errors"] == []
     added = await api.add_milestone(team.freelancer, team.project_id, "Room again")
     assert added["errors"] == [] and added["milestone"]["title"] == "Room again"
     assert (await state())["milestoneProgress"] == {"total": 100}
-
-
-PROJECTS_CHATS = """{ projects(first: 50) { edges { node { id
-  chat(last: 20) { pageInfo { hasPreviousPage hasNextPage } edges { node { body project { id } } } }
-} } } }"""
-
-
-async def test_chat_pages_of_many_projects_cost_a_constant_number_of_queries(api: Api) -> None:
-    team = await make_team(api, payment_required=False)
-    counts = []
-    for round_ in range(2):
-        for n in range(3):
-            project_id = await api.create_project(team.client, team.freelancer, title=f"P{n}")
-            await say(api, team, f"hello {round_}.{n}", project_id)
-        with counting_queries() as counter:
-            data = await api.data(PROJECTS_CHATS, None, team.client.token)
-        counts.append(len(counter.queries))
-    for _ in range(21):
-        await say(api, team, "busy")  # the first project's chat now runs past one page
-    data = await api.data(PROJECTS_CHATS, None, team.client.token)
-    projects = [e["node"] for e in data["projects"]["edges"]]
-    assert len(projects) == 7
-    assert counts[0] == counts[1] <= 8, counts
-    for project in projects:
-        chat = project["chat"]
-        assert all(e["node"]["project"]["id"] == project["id"] for e in chat["edges"])
-        busy = project["id"] == team.project_id
-        assert chat["pageInfo"] == {"hasPreviousPage": busy, "hasNextPage": False}
-        if busy:
-            assert [e["node"]["body"] for e in chat["edges"]] == ["busy"] * 20
-        else:
-            assert chat["edges"][-1]["node"]["body"].startswith("hello")

@@ -49,7 +49,6 @@ def _neighbours(global_id: str) -> list[str]:
 async def test_neighbours_of_a_known_user_id_name_nobody(api: Api) -> None:
     team = await make_team(api, unlocked=False)
     known = team.freelancer
-    other = await api.sign_up("FREELANCER")  # a real neighbour the probe would hit
     variables = {"title": "Probe", "completionDate": future(), "freelancerId": known.id}
     # Control: the ID the client was given works.
     created = await api.data(CREATE, {"i": variables}, token=team.client.token)
@@ -62,8 +61,20 @@ async def test_neighbours_of_a_known_user_id_name_nobody(api: Api) -> None:
         )
         assert result["createProject"]["project"] is None
         assert result["createProject"]["errors"] == [{"code": "INVALID", "field": ["freelancerId"]}]
-    # The neighbour exists, yet only its own ID reaches it.
-    assert other.id not in _neighbours(known.id)
+    # The forged numbers name real users (the client signed up just before, the outsider
+    # just after), and their own IDs do reach them: only forging fails.
+    assert _number(team.client.id) == _number(known.id) - 1
+    assert _number(team.outsider.id) == _number(known.id) + 1
+    real = await api.data(
+        CREATE, {"i": {**variables, "freelancerId": team.outsider.id}}, token=team.client.token
+    )
+    assert real["createProject"]["project"]["freelancer"]["email"] == team.outsider.email
+
+
+def _number(global_id: str) -> int:
+    match = re.match(rb"User:(\d+)", _raw(global_id))
+    assert match is not None, global_id
+    return int(match[1])
 
 
 async def test_forged_and_out_of_range_ids_are_not_found(api: Api) -> None:
