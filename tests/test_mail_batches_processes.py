@@ -9,6 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import asyncpg
+import pytest
 
 from tests.support import Account, eventually, free_port
 from tests.support_mail import Sink, smtp_server
@@ -31,6 +32,7 @@ def batches_to(sink: Sink, client: Account) -> list[str]:
     return [m["Subject"] for m in sink.to(client.email) if "milestone change" in m["Subject"]]
 
 
+@pytest.mark.long
 async def test_a_batch_in_the_making_survives_a_restart(tmp_path: Path) -> None:
     db = tmp_path / "db.sqlite3"
     url = f"sqlite://{db}"

@@ -205,6 +205,7 @@ def server_log(tmp_path: Path) -> Path:
     return next(tmp_path.glob("server-*.log"))
 
 
+@pytest.mark.long
 async def test_requests_fail_fast_while_postgres_restarts_and_everything_comes_back(
     tmp_path: Path,
 ) -> None:
@@ -276,6 +277,7 @@ async def restart_under(load: Load, postgres: PrivatePostgres) -> None:
     assert after == {"ok"}, after
 
 
+@pytest.mark.long
 async def test_a_database_that_stops_answering_is_given_up_on_in_seconds(
     tmp_path: Path,
 ) -> None:
