@@ -1,12 +1,13 @@
-"""The clock of due dates and reminders: the system's, or one a test moves.
+"""The clock of due dates, reminders, batched e-mails and kept responses: the system's, or
+one a test moves.
 
-Everything that asks "is this milestone overdue?", "is this reminder due?" or "has this
-kept response expired?" reads `now()`
-here, so tests can stand at any instant (a due date in Kiritimati, the morning a reminder
-goes out) without waiting for it. In production nothing is set and `now()` is the system
-clock. CLOCK_OFFSET_FILE (tests only) names a file holding a number of seconds added to the
-system clock, re-read whenever it changes, so a test can move the clock of several server
-processes at once; `set_offset` does the same inside this process.
+Everything that asks "is this milestone overdue?", "is this reminder due?", "is this batch
+due?" or "has this kept response expired?" reads `now()` here, so tests can stand at any
+instant (a due date in Kiritimati, the morning a reminder goes out) without waiting for it.
+In production nothing is set and `now()` is the system clock. CLOCK_OFFSET_FILE (tests
+only) names a file holding a number of seconds added to the system clock, re-read whenever
+it changes, so a test can move the clock of several server processes at once; `set_offset`
+does the same inside this process.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.support import PASSWORD
 from tests.support_processes import serving
@@ -34,6 +35,7 @@ def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env | {"MAIL_DIR": str(tmp_path / "mail"), "MAIL_WORKER": "0"} | extra
 
 
+@pytest.mark.long
 def test_create_admin_then_serve_on_the_default_database(tmp_path: Path) -> None:
     env = env_for(tmp_path)
     made = run(

@@ -1,10 +1,12 @@
 """PostgreSQL restarted under load: requests fail fast while it is down, and everything comes
 back by itself once it is up, without restarting the server.
 
-The database is a private PostgreSQL cluster made for the test (`initdb`, then `pg_ctl` on a
-free port, its socket in a temporary directory), never the shared server of
+The database is a private PostgreSQL cluster made for these tests (`initdb`, then `pg_ctl`
+on a free port, its socket in a temporary directory), never the shared server of
 TEST_DATABASE_URL, so that it can be stopped as an operator or a crash would stop it. The
-test fails, rather than skips, when the PostgreSQL server programs are not installed.
+cluster is made once for the module (`initdb` takes seconds); each test gets it running,
+with a fresh database of its own. The tests fail, rather than skip, when the PostgreSQL
+server programs are not installed.
 """
 
 from __future__ import annotations
@@ -26,10 +28,12 @@ import httpx
 import pytest
 
 from schema import ids
-from tests.support import TEST_ID_SECRET, Account, free_port
+from tests.support import TEST_ID_SECRET, Account, free_port, fresh_postgres_database
 from tests.support_processes import api_for, create_admin, make_team_with, server_process
 from tests.support_ws import WsClient, drain, until_live, ws_url
 
+# One worker runs both tests, so that the cluster is made once.
+pytestmark = pytest.mark.xdist_group("private-postgres")
 T = TypeVar("T")
 # Every answer while the database is down, and the first ones after, come within this.
 FAST = 3.0
@@ -66,7 +70,9 @@ class PrivatePostgres:
         self.programs = postgres_programs()
         self.directory = directory
         self.port = free_port()
-        self.url = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+        self.admin_url = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+        # The database the current test's server uses (see the `postgres` fixture).
+        self.url = self.admin_url
         # PostgreSQL refuses to run as root: then it runs as the `postgres` account.
         self.user: str | None = None
         if os.geteuid() == 0:
@@ -77,7 +83,7 @@ class PrivatePostgres:
             self.user = "postgres"
             os.chown(directory, account.pw_uid, account.pw_gid)
 
-    async def pg(self, program: str, *args: str) -> None:
+    async def pg(self, program: str, *args: str, check: bool = True) -> int:
         done = await asyncio.to_thread(
             subprocess.run,
             [str(self.programs / program), *args],
@@ -86,7 +92,8 @@ class PrivatePostgres:
             text=True,
             timeout=30,
         )
-        assert done.returncode == 0, f"{program} {args}: {done.stdout}{done.stderr}"
+        assert done.returncode == 0 or not check, f"{program} {args}: {done.stdout}{done.stderr}"
+        return done.returncode
 
     async def create(self) -> None:
         data = str(self.directory / "data")
@@ -102,6 +109,13 @@ class PrivatePostgres:
     async def stop(self) -> None:
         # Fast: what a restart by an operator or a supervisor does; clients are cut off.
         await self.pg("pg_ctl", "-D", str(self.directory / "data"), "-m", "fast", "-w", "stop")
+
+    async def ensure_running(self) -> None:
+        """Running and answering again, whatever a test before left it in."""
+        with contextlib.suppress(OSError):  # not running
+            self.signal_all(signal.SIGCONT)
+        if await self.pg("pg_ctl", "-D", str(self.directory / "data"), "status", check=False):
+            await self.start()
 
     def signal_all(self, signum: int) -> None:
         """Signal the server and every backend (each is a session of its own, hence /proc)."""
@@ -130,6 +144,25 @@ async def private_postgres() -> AsyncIterator[PrivatePostgres]:
                 await postgres.stop()
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+async def cluster() -> AsyncIterator[PrivatePostgres]:
+    async with private_postgres() as postgres:
+        yield postgres
+
+
+@pytest.fixture
+async def postgres(cluster: PrivatePostgres) -> AsyncIterator[PrivatePostgres]:
+    """The module's cluster, running, its `url` naming a fresh database for this test."""
+    await cluster.ensure_running()
+    async with fresh_postgres_database(cluster.admin_url) as url:
+        cluster.url = url
+        try:
+            yield cluster
+        finally:
+            cluster.url = cluster.admin_url
+            await cluster.ensure_running()  # to drop the database
 
 
 class Load:
@@ -206,7 +239,7 @@ def server_log(tmp_path: Path) -> Path:
 
 
 async def test_requests_fail_fast_while_postgres_restarts_and_everything_comes_back(
-    tmp_path: Path,
+    tmp_path: Path, postgres: PrivatePostgres
 ) -> None:
     mail = tmp_path / "mail"
     fast_worker = {
@@ -216,7 +249,6 @@ async def test_requests_fail_fast_while_postgres_restarts_and_everything_comes_b
         "MILESTONE_REMINDER_CHECK_SECONDS": "0.2",
     }
     async with (
-        private_postgres() as postgres,
         server_process(postgres.url, "", tmp_path, env=fast_worker) as url,
         api_for(url) as api,
     ):
@@ -277,22 +309,21 @@ async def restart_under(load: Load, postgres: PrivatePostgres) -> None:
 
 
 async def test_a_database_that_stops_answering_is_given_up_on_in_seconds(
-    tmp_path: Path,
+    tmp_path: Path, postgres: PrivatePostgres
 ) -> None:
-    async with private_postgres() as postgres:
-        # The operator's own bounds, in the URL, win over the defaults.
-        bounded = f"{postgres.url}?timeout=1&command_timeout=1"
-        async with server_process(bounded, "", tmp_path) as url, api_for(url) as api:
-            reader, freelancer = await api.sign_up("CLIENT"), await api.sign_up("FREELANCER")
-            load = Load(api.client, reader, await api.create_project(reader, freelancer))
-            assert await load.burst() == {"ok"}
-            postgres.signal_all(signal.SIGSTOP)  # accepts connections, never answers
-            try:
-                (health, health_took), (read, read_took) = await asyncio.gather(
-                    timed(api.client.get("/healthz")), timed(load.read())
-                )
-            finally:
-                postgres.signal_all(signal.SIGCONT)
-            assert (health.status_code, health_took < FAST) == (503, True)
-            assert (read, read_took < FAST) == ("unavailable", True)
-            assert await load.burst() == {"ok"}
+    # The operator's own bounds, in the URL, win over the defaults.
+    bounded = f"{postgres.url}?timeout=1&command_timeout=1"
+    async with server_process(bounded, "", tmp_path) as url, api_for(url) as api:
+        reader, freelancer = await api.sign_up("CLIENT"), await api.sign_up("FREELANCER")
+        load = Load(api.client, reader, await api.create_project(reader, freelancer))
+        assert await load.burst() == {"ok"}
+        postgres.signal_all(signal.SIGSTOP)  # accepts connections, never answers
+        try:
+            (health, health_took), (read, read_took) = await asyncio.gather(
+                timed(api.client.get("/healthz")), timed(load.read())
+            )
+        finally:
+            postgres.signal_all(signal.SIGCONT)
+        assert (health.status_code, health_took < FAST) == (503, True)
+        assert (read, read_took < FAST) == ("unavailable", True)
+        assert await load.burst() == {"ok"}

@@ -94,6 +94,7 @@ async def test_reminder_arrives_on_time_once_with_two_worker_processes(
     assert received.count(reminder.message_id) == 1 and len(received) == 2
 
 
+@pytest.mark.long
 async def test_reminder_arrives_on_time_across_a_worker_restart(
     api: Api, server: RunningServer
 ) -> None:

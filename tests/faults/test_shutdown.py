@@ -138,6 +138,7 @@ def log_in_body(email: str) -> bytes:
     ).encode()
 
 
+@pytest.mark.long
 async def test_the_email_being_sent_is_handed_back(tmp_path: Path) -> None:
     database_url = f"sqlite://{tmp_path / 'db.sqlite3'}"
     sink = Sink(hang=True)  # takes the first message and never answers

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.support_processes import PROCESSES, api_for, server_process
 
@@ -169,6 +170,7 @@ async def test_costly_documents_are_answered_or_refused_cheaply_by_post_and_get(
         assert latencies and max(latencies) < 1.0, max(latencies)
 
 
+@pytest.mark.long
 async def test_distinct_documents_leave_memory_where_it_was(tmp_path: Path) -> None:
     async with server(tmp_path) as (url, pid), api_for(url) as api:
         for _ in range(20):  # warm up: the first requests load code and fill pools

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.support import PASSWORD, Api, future, make_team
 from tests.support_processes import serving
@@ -115,6 +116,7 @@ async def test_forged_cursors_are_bad_input(api: Api) -> None:
         assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"], forged
 
 
+@pytest.mark.long
 def test_without_a_configured_key_the_database_keeps_one(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "ID_SECRET"}
     env |= {"DATABASE_URL": f"sqlite://{tmp_path / 'db.sqlite3'}", "MAIL_WORKER": "0"}

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
+import pytest
 from websockets.asyncio.client import connect
 
 from tests.support_processes import PROCESSES, server_process
@@ -99,6 +100,7 @@ async def served_over_websocket(url: str, local: str) -> bool:
         return bool(answer["payload"] == {"data": {"__typename": "Query"}})
 
 
+@pytest.mark.long
 async def test_one_address_holds_at_most_max_sockets_per_address(tmp_path: Path) -> None:
     """2,000 idle WebSockets from one address, the cap set to 1,000: 1,000 are accepted, the
     rest refused with 429, and a client from another address is served meanwhile."""
@@ -162,6 +164,7 @@ async def closed_by_server(
     return False
 
 
+@pytest.mark.long
 async def test_slowloris_heads_are_closed_after_header_timeout(tmp_path: Path) -> None:
     """1,000 connections dribbling their request heads are closed once
     HEADER_TIMEOUT_SECONDS has passed, and a normal client is served meanwhile."""
@@ -213,6 +216,7 @@ async def read_all(sock: socket.socket) -> int:
     return total
 
 
+@pytest.mark.long
 async def test_a_response_nobody_reads_is_dropped_after_write_timeout(tmp_path: Path) -> None:
     async with serving(tmp_path, WRITE_TIMEOUT_SECONDS="0.5") as url:
         async with httpx.AsyncClient(base_url=url, timeout=10) as client:
