@@ -32,9 +32,10 @@ export function autoAcceptNote(milestone, timeZone, viewerIsClient) {
     { datetime: milestone.autoAcceptAt },
     formatMoment(milestone.autoAcceptAt, timeZone),
   );
-  return viewerIsClient
-    ? h("p", { class: "auto-accept" }, "If you do not answer, it is accepted automatically on ", when, ".")
-    : h("p", { class: "auto-accept" }, "Accepted automatically on ", when, " unless the client answers first.");
+  const words = viewerIsClient
+    ? ["If you do not answer, it is accepted automatically on ", when, "."]
+    : ["Accepted automatically on ", when, " unless the client answers first."];
+  return h("p", { class: "auto-accept" }, ...words);
 }
 
 /** The client's reasons for changes, newest first (the API's order), kept across rounds. */
@@ -76,7 +77,11 @@ export function clientDecisions(changed, redraw) {
     const error = h("p", { class: "error", role: "alert" });
     const busy = accepting.has(milestone.id);
     const button = (label, key) =>
-      h("button", { type: "button", disabled: busy, "data-focus-key": `${key}:${milestone.id}` }, label);
+      h(
+        "button",
+        { type: "button", disabled: busy, "data-focus-key": `${key}:${milestone.id}` },
+        label,
+      );
     const accept = button("Accept", "accept");
     const send = button("Request changes", "changes");
     accept.addEventListener("click", async () => {

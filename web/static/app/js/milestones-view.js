@@ -97,8 +97,9 @@ export function milestonesSection(changed, me) {
     const canEdit = project.viewerCanEditMilestones && !accepted;
     const viewerIsClient = project.client.id === me.id;
     const title = h("span", { class: "title" }, milestone.title);
+    const mark = h("span", { class: "accepted-mark", "aria-hidden": "true" }, "✓");
     const heading = accepted
-      ? h("p", { class: "tick" }, h("span", { class: "accepted-mark", "aria-hidden": "true" }, "✓"), title)
+      ? h("p", { class: "tick" }, mark, title)
       : h("label", { class: "tick" }, tickBox(milestone, canEdit, error), title);
     const actions = canEdit
       ? h(
