@@ -38,7 +38,7 @@ from schema import ids
 from schema.executor import limit_response_bytes
 from schema.schema import schema
 from schema.tracing import tracing, tracing_available
-from services import batches, chat, deadline_reminders, reminders, sessions, throttles
+from services import acceptance, batches, chat, deadline_reminders, reminders, sessions, throttles
 from settings import SettingError, Settings
 from web.app import Lifespan, edge_app
 from web.http_protocol import DeadlineHttpProtocol
@@ -122,6 +122,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     # Built now, so that an unknown RATE_LIMITS name stops the server before it serves.
     counted = throttles.from_settings(settings)
     deadline_reminders.configure(settings)
+    acceptance.configure(settings)
     if settings.tracing:
         tracing_available()  # stops the server now when the extra is missing
     limit_response_bytes(settings.max_response_bytes)
