@@ -126,7 +126,13 @@ async def test_the_client_sends_it_back_and_the_freelancer_sees_why_live(
     assert requests == []
     await expect(theirs.get_by_role("checkbox")).to_be_checked()  # still waiting
 
-    await reason.fill(HOSTILE_REASON)
+    # Cancel closes the form; opened again, it is fresh (no error line to shift the button
+    # between the two clicks of the double click below).
+    await mine.get_by_role("button", name="Cancel").click()
+    await expect(mine.get_by_label("Reason")).to_have_count(0)
+    await mine.get_by_role("button", name="Request changes").click()
+    await expect(mine.locator('[data-error-for="reason"]')).to_have_text("")
+    await mine.get_by_label("Reason").fill(HOSTILE_REASON)
     await mine.get_by_role("button", name="Send back").dblclick()
     # The freelancer's page, without a reload: reopened, with the client's reason as text.
     await expect(theirs.locator(".state")).to_have_text("Open")
