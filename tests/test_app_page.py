@@ -6,7 +6,9 @@ import re
 from pathlib import Path
 
 import httpx
+from graphql import parse, validate
 
+from schema.schema import schema
 from server import create_app
 from settings import Settings
 from tests.support import Api
@@ -55,3 +57,29 @@ async def test_app_0_serves_neither_the_page_nor_its_files(tmp_path: Path) -> No
     for path in ("/", "/app/js/main.js"):
         assert await get(on, path) == 200  # the control: the same app with the page on
         assert await get(off, path) == 404
+
+
+def page_documents() -> dict[str, str]:
+    """documents.js's operations, with the constants they interpolate (`${ERRORS}`) filled in."""
+    source = (APP_DIR / "js" / "documents.js").read_text()
+    constants = {
+        name: body for name, _, body in re.findall(r"const (\w+) = ([`\"])(.*?)\2;", source, re.S)
+    }
+
+    def expand(text: str) -> str:
+        return re.sub(r"\$\{(\w+)\}", lambda m: expand(constants[m.group(1)]), text)
+
+    return {
+        name: expand(body)
+        for name, body in constants.items()
+        if re.match(r"(query|mutation|subscription)\b", body)
+    }
+
+
+def test_every_document_the_page_sends_is_valid_against_the_served_schema() -> None:
+    # A field the schema lacks would otherwise show only in a browser, as a broken view.
+    documents = page_documents()
+    assert {"PROJECT", "ACCEPT_MILESTONE", "REQUEST_MILESTONE_CHANGES"} <= documents.keys()
+    for name, document in documents.items():
+        errors = validate(schema._schema, parse(document))
+        assert errors == [], (name, [e.message for e in errors])

@@ -13,6 +13,8 @@ const EVENT_LABELS = {
   MILESTONE_COMPLETED: "Completed",
   MILESTONE_REOPENED: "Reopened",
   MILESTONE_OVERDUE: "Overdue",
+  MILESTONE_ACCEPTED: "Accepted",
+  MILESTONE_CHANGES_REQUESTED: "Changes requested",
 };
 
 /** Returns {element, replace(messages), append(message), lastId}. */

@@ -27,7 +27,7 @@ export const PROJECTS = `query Projects {
 // What the project view shows, apart from the chat; read again after each milestone event.
 export const PROJECT = `query Project($id: ID!) {
   project(id: $id) {
-    id title description completionDate
+    id title description completionDate timeZone
     initialPaymentRequired initialPaymentCompletedAt milestonesUnlocked
     viewerCanEditMilestones
     client { id name } freelancer { id name }
@@ -35,6 +35,8 @@ export const PROJECT = `query Project($id: ID!) {
     scheduleWarnings { code message }
     milestones {
       id title description dueDate completed overdue completedBy { name }
+      state acceptedAt acceptedBy { name } autoAcceptAt
+      changeRequests { reason createdAt requestedBy { name } }
     }
   }
 }`;
@@ -75,6 +77,17 @@ export const SET_MILESTONE_COMPLETED = `mutation SetMilestoneCompleted(
   $input: SetMilestoneCompletedInput!
 ) {
   setMilestoneCompleted(input: $input) { ${MILESTONE_PAYLOAD} }
+}`;
+
+// The client's word on a COMPLETED milestone: accepted (final), or sent back with a reason.
+export const ACCEPT_MILESTONE = `mutation AcceptMilestone($input: AcceptMilestoneInput!) {
+  acceptMilestone(input: $input) { ${MILESTONE_PAYLOAD} }
+}`;
+
+export const REQUEST_MILESTONE_CHANGES = `mutation RequestMilestoneChanges(
+  $input: RequestMilestoneChangesInput!
+) {
+  requestMilestoneChanges(input: $input) { ${MILESTONE_PAYLOAD} }
 }`;
 
 export const DELETE_MILESTONE = `mutation DeleteMilestone($input: DeleteMilestoneInput!) {

@@ -39,16 +39,23 @@ export function field(label, name, control = h("input", { type: "text" })) {
 export function form(onsubmit, ...children) {
   const element = h("form", { novalidate: true }, ...children);
   element.prepend(h("p", { class: "error", "data-error-for": "", role: "alert" }));
+  let busy = false;
   element.addEventListener("submit", async (event) => {
     event.preventDefault();
+    // One submit in flight: a double click, or Enter pressed twice, sends one request.
+    if (busy) return;
+    busy = true;
     clearErrors(element);
     const buttons = element.querySelectorAll("button");
     buttons.forEach((button) => (button.disabled = true));
+    element.setAttribute("aria-busy", "true");
     try {
       await onsubmit(new FormData(element), element);
     } catch (error) {
       showErrors(element, [{ field: null, message: error.message }]);
     } finally {
+      busy = false;
+      element.removeAttribute("aria-busy");
       buttons.forEach((button) => (button.disabled = false));
     }
   });
@@ -95,6 +102,20 @@ export function formatTime(isoDateTime) {
     dateStyle: "short",
     timeStyle: "short",
   });
+}
+
+/**
+ * A moment as the clock reads in `timeZone` (the project's, so that it matches the e-mails
+ * about it), naming the zone; the browser's own zone if it does not know that one.
+ */
+export function formatMoment(isoDateTime, timeZone) {
+  const options = { dateStyle: "medium", timeStyle: "short" };
+  try {
+    const local = new Date(isoDateTime).toLocaleString(undefined, { ...options, timeZone });
+    return timeZone ? `${local} (${timeZone})` : local;
+  } catch {
+    return new Date(isoDateTime).toLocaleString(undefined, options);
+  }
 }
 
 /** Today's date in UTC, as the API judges "in the past". */

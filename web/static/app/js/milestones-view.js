@@ -1,6 +1,13 @@
 // A project's milestones: progress, the schedule warnings, the list in due-date order
-// (the API's order), tick boxes and edit/delete for the freelancer, and the add form.
+// (the API's order), tick boxes and edit/delete for the freelancer, the add form, and the
+// client's word on completed ones (acceptance-view.js).
 
+import {
+  autoAcceptNote,
+  changeRequestList,
+  clientDecisions,
+  stateText,
+} from "./acceptance-view.js";
 import { graphql } from "./api.js";
 import {
   ADD_MILESTONE,
@@ -11,12 +18,15 @@ import {
 import { field, form, formatDate, h, showErrors, todayUtc } from "./dom.js";
 
 /**
- * The milestones section. `changed()` asks the project view to read the project again.
- * Returns {element, render(project)}; render keeps open edit forms and the add form as
- * they are, so a live update never loses what the user is typing.
+ * The milestones section. `changed()` asks the project view to read the project again;
+ * `me` is the signed-in user (the project's client decides on completed milestones).
+ * Returns {element, render(project)}; render keeps open edit and reason forms and the add
+ * form as they are, so a live update never loses what the user is typing.
  */
-export function milestonesSection(changed) {
+export function milestonesSection(changed, me) {
   const editing = new Map(); // milestone id -> its open edit form
+  let shown = null; // the project on screen, re-drawn when a form opens or closes
+  const decisions = clientDecisions(changed, () => render(shown));
   const summary = h("div");
   const list = h("div");
   const addForm = milestoneForm("Add milestone", {}, async (input) => {
@@ -30,7 +40,9 @@ export function milestonesSection(changed) {
   let projectId = null;
 
   function render(project) {
+    shown = project;
     projectId = project.id;
+    decisions.prune(project.milestones);
     const { total, completed } = project.milestoneProgress;
     summary.replaceChildren(
       h(
@@ -80,10 +92,49 @@ export function milestonesSection(changed) {
       return h("li", { class: "milestone", "data-id": milestone.id }, heading, open);
     }
     const error = h("p", { class: "error", role: "alert" });
+    // ACCEPTED is final: no tick box, no edit or delete, for anyone.
+    const accepted = milestone.state === "ACCEPTED";
+    const canEdit = project.viewerCanEditMilestones && !accepted;
+    const viewerIsClient = project.client.id === me.id;
+    const title = h("span", { class: "title" }, milestone.title);
+    const mark = h("span", { class: "accepted-mark", "aria-hidden": "true" }, "✓");
+    const heading = accepted
+      ? h("p", { class: "tick" }, mark, title)
+      : h("label", { class: "tick" }, tickBox(milestone, canEdit, error), title);
+    const actions = canEdit
+      ? h(
+          "div",
+          { class: "actions" },
+          h("button", { type: "button", onclick: () => edit(milestone, project) }, "Edit"),
+          h("button", { type: "button", onclick: (e) => confirmDelete(e, milestone) }, "Delete"),
+        )
+      : null;
+    const look = milestone.completed ? "done" : milestone.overdue ? "overdue" : "open";
+    return h(
+      "li",
+      { class: `milestone ${look}`, "data-id": milestone.id, "data-state": milestone.state },
+      heading,
+      h(
+        "p",
+        { class: "meta" },
+        h("time", { datetime: milestone.dueDate }, formatDate(milestone.dueDate)),
+        " · ",
+        h("span", { class: "state" }, stateText(milestone, project.timeZone)),
+      ),
+      autoAcceptNote(milestone, project.timeZone, viewerIsClient),
+      milestone.description ? h("p", { class: "description" }, milestone.description) : null,
+      changeRequestList(milestone),
+      viewerIsClient && milestone.state === "COMPLETED" ? decisions.controls(milestone) : null,
+      actions,
+      error,
+    );
+  }
+
+  function tickBox(milestone, canEdit, error) {
     const tick = h("input", {
       type: "checkbox",
       checked: milestone.completed,
-      disabled: !project.viewerCanEditMilestones,
+      disabled: !canEdit,
       "data-focus-key": `tick:${milestone.id}`,
     });
     tick.addEventListener("change", async () => {
@@ -92,33 +143,7 @@ export function milestonesSection(changed) {
       const payload = await run(error, SET_MILESTONE_COMPLETED, input, "setMilestoneCompleted");
       if (!payload) tick.checked = !tick.checked;
     });
-    const status = milestone.completed
-      ? `done${milestone.completedBy ? ` (ticked by ${milestone.completedBy.name})` : ""}`
-      : milestone.overdue
-        ? "overdue"
-        : "open";
-    const actions = project.viewerCanEditMilestones
-      ? h(
-          "div",
-          { class: "actions" },
-          h("button", { type: "button", onclick: () => edit(milestone, project) }, "Edit"),
-          h("button", { type: "button", onclick: (e) => confirmDelete(e, milestone) }, "Delete"),
-        )
-      : null;
-    return h(
-      "li",
-      { class: `milestone ${status.split(" ")[0]}`, "data-id": milestone.id },
-      h("label", { class: "tick" }, tick, h("span", { class: "title" }, milestone.title)),
-      h(
-        "p",
-        { class: "meta" },
-        h("time", { datetime: milestone.dueDate }, formatDate(milestone.dueDate)),
-        ` · ${status}`,
-      ),
-      milestone.description ? h("p", { class: "description" }, milestone.description) : null,
-      actions,
-      error,
-    );
+    return tick;
   }
 
   /** Runs a milestone mutation; shows its errors in `line`; the payload on success. */

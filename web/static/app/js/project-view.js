@@ -28,7 +28,7 @@ export async function projectView(id, me) {
   const summary = h("p", { class: "summary" });
   const status = h("p", { class: "live", role: "status" }, "Connecting…");
   const admin = h("section", { class: "panel admin", "aria-label": "Admin" });
-  const milestones = milestonesSection(() => refresh());
+  const milestones = milestonesSection(() => refresh(), me);
   const chat = chatSection(id);
   chat.replace(withChat.chat.edges.map((edge) => edge.node));
 
