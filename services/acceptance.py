@@ -20,7 +20,15 @@ from enum import StrEnum
 
 from infra import clock
 from infra.unit_of_work import UnitOfWork, atomic
-from models import ChangeRequest, Milestone, MilestoneState, Project, User
+from models import (
+    ChangeRequest,
+    ChatEventKind,
+    ChatMessage,
+    Milestone,
+    MilestoneState,
+    Project,
+    User,
+)
 from models.rows import MilestoneRow
 from services import deadline_reminders, notifications
 from services.errors import UserInputError
@@ -76,7 +84,8 @@ TRANSITIONS: dict[tuple[MilestoneState, Action], MilestoneState | str] = {
     (_OPEN, Action.EDIT): _OPEN,
     (_OPEN, Action.DELETE): _OPEN,
     (_OPEN, Action.ACCEPT): "NOT_COMPLETED",
-    # Also after being sent back: a second reason would be dropped without a word.
+    # Never completed, or reopened by the freelancer. Sent back and not ticked since, it
+    # is sending back twice: no change (`_sent_back_last`, read before this table).
     (_OPEN, Action.REQUEST_CHANGES): "NOT_COMPLETED",
     (_COMPLETED, Action.TICK): _COMPLETED,
     (_COMPLETED, Action.UNTICK): _OPEN,
@@ -153,14 +162,17 @@ async def request_milestone_changes(
     unticked (its reminders planned again, automatic acceptance and its reminder called
     off), and the reason is kept.
 
-    Anything but a COMPLETED milestone is NOT_COMPLETED, sending back twice included: the
-    second reason would otherwise be dropped without a word.
+    Sending back twice (an OPEN milestone whose last change of state was being sent back)
+    changes nothing and posts nothing, as repeating any other change does; the payload shows
+    the reason that was kept. Any other OPEN milestone, or an ACCEPTED one, is NOT_COMPLETED.
     """
     check = Checker()
     reason = check.required_text("reason", reason, label="Reason", max_length=REASON_MAX)
     check.done()
     async with atomic() as work:
         project, milestone = await _relock(work, milestone)
+        if milestone.state is MilestoneState.OPEN and await _sent_back_last(milestone):
+            return project, milestone
         transition(milestone, Action.REQUEST_CHANGES)
         milestone.completed_at = None
         milestone.completed_by = None  # type: ignore[assignment]  # as above
@@ -179,3 +191,22 @@ async def request_milestone_changes(
         await notifications.milestone_changes_requested(work, project, milestone, actor, reason)
         await deadline_reminders.arm([milestone], project.time_zone)
     return project, milestone
+
+
+_STATE_EVENTS = (
+    ChatEventKind.MILESTONE_COMPLETED,
+    ChatEventKind.MILESTONE_REOPENED,
+    ChatEventKind.MILESTONE_CHANGES_REQUESTED,
+)
+
+
+async def _sent_back_last(milestone: Milestone) -> bool:
+    """Whether the milestone's last change of state was the client sending it back: its
+    chat events say so (one indexed read, under the project lock)."""
+    last = (
+        await ChatMessage.filter(milestone_id=milestone.id, kind__in=_STATE_EVENTS)
+        .order_by("-id")
+        .first()
+        .values_list("kind", flat=True)
+    )
+    return last == ChatEventKind.MILESTONE_CHANGES_REQUESTED

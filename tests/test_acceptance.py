@@ -170,12 +170,20 @@ async def test_no_ops_change_and_post_nothing(api: Api, team: Team) -> None:
     assert tick["errors"] == [] and tick["milestone"]["state"] == "ACCEPTED"
     assert await seen(api, team) == accepted
 
-    # Sending back twice: the second is refused (its reason would be lost), nothing posted.
+    # Sending back twice: the second changes nothing, posts nothing, and is no error.
     other = await ticked(api, team, "Other")
     assert (await send_back(api, team, other, "Please redo."))["errors"] == []
     sent_back = await seen(api, team)
-    twice = await send_back(api, team, other, "Please redo.")
-    assert [e["code"] for e in twice["errors"]] == ["NOT_COMPLETED"]
+    twice = await send_back(api, team, other, "Please redo, really.")
+    assert twice["errors"] == [] and twice["milestone"]["state"] == "OPEN"
+    assert await seen(api, team) == sent_back
+    # Unticked by the freelancer rather than sent back: sending it back is refused.
+    reopened = await ticked(api, team, "Reopened")
+    untick = await mutate(api, TICK, {"id": reopened, "completed": False}, team.freelancer)
+    assert untick["errors"] == []
+    sent_back = await seen(api, team)
+    refused = await send_back(api, team, reopened, "Please redo.")
+    assert [e["code"] for e in refused["errors"]] == ["NOT_COMPLETED"]
     # Nor can an OPEN milestone be accepted, or an ACCEPTED one sent back.
     assert [e["code"] for e in (await accept(api, team, other))["errors"]] == ["NOT_COMPLETED"]
     back = await send_back(api, team, milestone_id, "Too late.")
