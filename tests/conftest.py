@@ -15,8 +15,6 @@ cannot share the machine with each other carry one `xdist_group` mark and run on
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -40,8 +38,6 @@ from tests.support_ws import reset_subscriber_baseline
 MAX_WORKERS = 8
 # Test folders whose tests run on one worker, in one group each: one Chromium serves them.
 SERIAL_FOLDERS = {"browser": "browser"}
-# Where the processes the tests start keep their bytecode (`share_bytecode`).
-BYTECODE_DIR = "TEST_BYTECODE_DIR"
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -52,31 +48,10 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    share_bytecode(config)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw3" in a worker, unset with -n 0
     url = os.environ.get("TEST_REDIS_URL")
     if url and worker.startswith("gw"):
         os.environ["TEST_REDIS_URL"] = redis_database_for(url, int(worker[2:]))
-
-
-def share_bytecode(config: pytest.Config) -> None:
-    """With PYTHONDONTWRITEBYTECODE set, every `server.py` process a test starts (over a
-    hundred a run) compiled the whole project from source again: about a third of a second
-    of CPU each. The processes the tests start now keep their bytecode in one directory of
-    the run's, which all of them read; the source tree stays free of it as the variable
-    asks, and the directory goes with the run. The suite's own processes are unchanged."""
-    if not os.environ.get("PYTHONDONTWRITEBYTECODE"):
-        return
-    worker = "PYTEST_XDIST_WORKER" in os.environ
-    directory = os.environ.get(BYTECODE_DIR, "")
-    if not directory:  # the first process of the run: it makes the directory
-        directory = tempfile.mkdtemp(prefix="milestones-bytecode-")
-        config.add_cleanup(lambda: shutil.rmtree(directory, ignore_errors=True))
-        os.environ[BYTECODE_DIR] = directory
-    if not worker and config.getoption("dist", "no") != "no":
-        return  # the workers it starts must not compile the test tools there too
-    os.environ.pop("PYTHONDONTWRITEBYTECODE")
-    os.environ["PYTHONPYCACHEPREFIX"] = directory
 
 
 def redis_database_for(url: str, worker: int) -> str:
