@@ -34,7 +34,7 @@ from infra.secrets import server_secret
 from infra.shutdown import GracefulServer
 from infra.token_lifetime import Lifetime
 from models.db import migrate_database, open_database, tortoise_config
-from schema import ids
+from schema import document_cache, ids
 from schema.executor import limit_response_bytes
 from schema.schema import schema
 from schema.tracing import tracing, tracing_available
@@ -126,6 +126,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     if settings.tracing:
         tracing_available()  # stops the server now when the extra is missing
     limit_response_bytes(settings.max_response_bytes)
+    document_cache.size_caches(settings.document_cache_mib)
     readiness = Readiness(settings.redis_url)
     return edge_app(settings, readiness, lifespan_of(settings, counted, readiness))
 

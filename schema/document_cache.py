@@ -4,13 +4,15 @@ Clients choose the documents, so what a cache keeps must not grow with what they
 1,100 anonymous documents of 1 MB once took a server from 139 MB to 2.9 GB through caches
 bounded only in entries. Each entry here has a weight (an estimate of the bytes it keeps
 alive), the least recently used go first once either bound is passed, and an entry heavier
-than a quarter of the byte bound is not kept at all.
+than a quarter of the byte bound is not kept at all. DOCUMENT_CACHE_MIB sizes them all
+at once (`size_caches`), each keeping its share of the total.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
+from weakref import WeakSet
 
 from graphql import DocumentNode
 
@@ -20,6 +22,13 @@ V = TypeVar("V")
 # Bytes a parsed token keeps alive: the token, its AST node and their locations (measured
 # with tracemalloc on a document of 2,000 tokens: about 450).
 TOKEN_BYTES = 500
+
+# DOCUMENT_CACHE_MIB's default: the sum of the caches' own sizes (parsed documents 32 MiB,
+# validations 16, costs 8), each of which it scales in proportion.
+DEFAULT_MIB = 56
+# Every cache made here, so that the setting can resize them all; weakly, so that one made
+# for a test goes when the test drops it.
+_caches: WeakSet[BoundedCache[Any, Any]] = WeakSet()
 
 
 class CacheInfo(NamedTuple):
@@ -32,14 +41,18 @@ class CacheInfo(NamedTuple):
 
 
 class BoundedCache(Generic[K, V]):
-    """A least-recently-used cache bounded by `max_entries` and by `max_bytes` of weight."""
+    """A least-recently-used cache bounded by `max_entries` and by `max_bytes` of weight.
+
+    `max_bytes` is its size under the default DOCUMENT_CACHE_MIB; `size_caches` scales it.
+    """
 
     def __init__(self, max_entries: int, max_bytes: int) -> None:
         self.max_entries = max_entries
-        self.max_bytes = max_bytes
+        self.default_bytes = self.max_bytes = max_bytes
         self.bytes = 0
         self.hits = self.misses = 0
         self._entries: OrderedDict[K, tuple[V, int]] = OrderedDict()
+        _caches.add(self)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -61,12 +74,23 @@ class BoundedCache(Generic[K, V]):
             self.bytes -= old[1]
         self._entries[key] = (value, weight)
         self.bytes += weight
+        self._shrink()
+
+    def _shrink(self) -> None:
         while len(self._entries) > self.max_entries or self.bytes > self.max_bytes:
             _, (_, evicted) = self._entries.popitem(last=False)
             self.bytes -= evicted
 
     def cache_info(self) -> CacheInfo:
         return CacheInfo(self.hits, self.misses, self.max_entries, len(self._entries))
+
+
+def size_caches(mib: int) -> None:
+    """Give the caches `mib` MiB in all (DOCUMENT_CACHE_MIB), each its share of the default
+    total; each drops at once what no longer fits."""
+    for cache in _caches:
+        cache.max_bytes = cache.default_bytes * mib // DEFAULT_MIB
+        cache._shrink()
 
 
 def text_bytes(text: str) -> int:

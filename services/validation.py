@@ -8,8 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 
-from email_validator import EmailNotValidError, validate_email
-
 from services.common_passwords import is_common
 from services.errors import FieldError, UserInputError
 
@@ -86,11 +84,10 @@ class Checker:
         elif len(value) > 254:
             self.fail("TOO_LONG", field, "E-mail is too long (at most 254 characters).")
         else:
-            try:
-                value = _mailable(value)
-            except EmailNotValidError as e:
+            value, refusal = _mailable(value)
+            if refusal:
                 # The library's messages are written for the person typing the address.
-                self.fail("INVALID", field, f"E-mail is not a valid address: {e}")
+                self.fail("INVALID", field, f"E-mail is not a valid address: {refusal}")
         return value.lower()
 
     def password(self, field: str, value: str) -> str:
@@ -114,18 +111,25 @@ class Checker:
         return value
 
 
-def _mailable(address: str) -> str:
-    """`address` normalized, or EmailNotValidError if this server could never mail it.
+def _mailable(address: str) -> tuple[str, str]:
+    """`address` normalized and '', or as it is and why this server could never mail it.
 
     No DNS look-up (a sign-up must not wait on, or fail with, the resolver). Local parts
     must be ASCII: the transport sends without SMTPUTF8. Special-use domains (.invalid,
     .localhost, .onion, ...) are refused, except RFC 6761's .test, which test suites and the
     benchmarks use as they use example.com.
     """
-    checked = validate_email(
-        address, check_deliverability=False, allow_smtputf8=False, test_environment=True
-    )
-    return str(checked.normalized)
+    # Imported at the first address checked, not by every process at start-up (a twentieth
+    # of a second each, mostly for processes that check none).
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        checked = validate_email(
+            address, check_deliverability=False, allow_smtputf8=False, test_environment=True
+        )
+    except EmailNotValidError as e:
+        return address, str(e)
+    return str(checked.normalized), ""
 
 
 def _invisible(text: str) -> bool:

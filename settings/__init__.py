@@ -127,6 +127,9 @@ class Settings:
     persisted_queries_max_bytes: int = field(
         default=4 * 1024 * 1024, metadata=env("PERSISTED_QUERIES_MAX_BYTES", whole(0))
     )
+    # What the caches of parsed, validated and costed documents keep, in all, per process;
+    # each takes its share of it (schema/document_cache.py).
+    document_cache_mib: int = field(default=56, metadata=env("DOCUMENT_CACHE_MIB", whole(1)))
     # A session token expires after this many days unused, and this many after it was
     # issued whatever its use (infra/token_lifetime.py). At most ten years: always expires.
     token_idle_days: float = field(default=30.0, metadata=env("TOKEN_IDLE_DAYS", days(3650)))
