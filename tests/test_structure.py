@@ -127,9 +127,18 @@ def modules() -> tuple[Module, ...]:
     found = []
     for path in _files():
         text = path.read_text()
-        tree = ast.parse(text, filename=str(path))
-        found.append(Module(path, _dotted(path), tree, len(text.splitlines())))
+        found.append(Module(path, _dotted(path), _parse(text, path), len(text.splitlines())))
     return tuple(found)
+
+
+def _parse(text: str, path: Path) -> ast.Module:
+    # CPython before 3.11.8 can raise "AST constructor recursion depth mismatch" from
+    # ast.parse at random (gh-106905, fixed in 3.11.8 and 3.12): the same text parses on a
+    # second try. A real syntax error is a SyntaxError, raised either way.
+    try:
+        return ast.parse(text, filename=str(path))
+    except SystemError:
+        return ast.parse(text, filename=str(path))
 
 
 def _is_module(dotted: str) -> bool:
