@@ -61,8 +61,9 @@ async def exit_status(process: asyncio.subprocess.Process) -> int:
     return await asyncio.wait_for(process.wait(), EXIT_WITHIN)
 
 
-async def refused(url: str, within: float = 3.0) -> None:
-    """Until a new connection to `url` is refused; fails if it still accepts after `within`."""
+async def refused(url: str, within: float = 10.0) -> None:
+    """Until a new connection to `url` is refused; fails if it still accepts after `within`
+    (generous: on two busy cores the signal may take a few seconds to be handled)."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         try:
