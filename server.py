@@ -39,6 +39,7 @@ from schema.executor import limit_response_bytes
 from schema.schema import schema
 from schema.tracing import tracing, tracing_available
 from services import (
+    acceptance,
     auto_acceptance,
     batches,
     chat,
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     # Built now, so that an unknown RATE_LIMITS name stops the server before it serves.
     counted = throttles.from_settings(settings)
     deadline_reminders.configure(settings)
+    acceptance.configure(settings)
     if settings.tracing:
         tracing_available()  # stops the server now when the extra is missing
     limit_response_bytes(settings.max_response_bytes)

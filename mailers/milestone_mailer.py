@@ -110,6 +110,29 @@ def milestone_reopened(news: MilestoneNews) -> RenderedEmail:
     return _milestone_event(news, "reopened")
 
 
+def milestone_accepted(news: MilestoneNews, *, automatic: bool) -> RenderedEmail:
+    """To the freelancer: the client accepted a completed milestone, or (`automatic`) it was
+    accepted because the client said nothing in time."""
+    return _milestone_event(news, "accepted", "milestone_accepted", automatic=automatic)
+
+
+def milestone_changes_requested(news: MilestoneNews, *, reason: str) -> RenderedEmail:
+    """To the freelancer: the client sent a completed milestone back; their reason follows."""
+    return render(
+        "milestone_changes_requested",
+        f"Changes requested: “{news.milestone_title}”",
+        "milestone_changes_requested",
+        unsubscribe_url=news.unsubscribe_url,
+        recipient_name=news.recipient_name,
+        actor_name=news.actor_name,
+        project_title=news.project_title,
+        milestone_title=news.milestone_title,
+        due_date=news.due_date,
+        time_zone=news.time_zone,
+        reason=reason,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Deadline:
     """What a reminder tells about one milestone's due date."""

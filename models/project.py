@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -63,6 +64,15 @@ class Project(Model):
         return user_id in (self.client_id, self.freelancer_id)
 
 
+class MilestoneState(StrEnum):
+    """Where a milestone stands: OPEN until the freelancer ticks it, COMPLETED until the
+    client accepts it (or the clock does), then ACCEPTED, which is final."""
+
+    OPEN = "OPEN"
+    COMPLETED = "COMPLETED"
+    ACCEPTED = "ACCEPTED"
+
+
 class Milestone(Model):
     """A dated step of a project, ticked off by the freelancer."""
 
@@ -77,6 +87,15 @@ class Milestone(Model):
     completed_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
+    # Set once, when the client (or the clock: accepted_by null) accepts it; never cleared,
+    # since an accepted milestone is final (services/acceptance.py).
+    accepted_at = fields.DatetimeField(null=True)
+    accepted_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    # When the client's reminder of the coming automatic acceptance was queued; cleared
+    # whenever completed_at changes, so each completion is reminded of once.
+    acceptance_reminded_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     # Rises by one with every edit and every tick or untick: the SEQUENCE of the milestone's
@@ -86,14 +105,34 @@ class Milestone(Model):
     # Key columns of the foreign keys above (annotations only, see Project).
     project_id: int
     completed_by_id: int | None
+    accepted_by_id: int | None
 
     class Meta:
         table = "milestone"
-        # The chronological listing of a project reads exactly this order.
-        indexes = [Index(fields=["project_id", "due_date", "id"])]
+        indexes = [
+            # The chronological listing of a project reads exactly this order.
+            Index(fields=["project_id", "due_date", "id"]),
+            # Automatic acceptance's "completed, not accepted, oldest completion first".
+            Index(fields=["accepted_at", "completed_at"]),
+        ]
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def state(self) -> MilestoneState:
+        return milestone_state(self.completed_at, self.accepted_at)
+
+
+def milestone_state(
+    completed_at: dt.datetime | None, accepted_at: dt.datetime | None
+) -> MilestoneState:
+    """The state the two timestamps say: a milestone read as a row has the same rule."""
+    if accepted_at is not None:
+        return MilestoneState.ACCEPTED
+    if completed_at is not None:
+        return MilestoneState.COMPLETED
+    return MilestoneState.OPEN
 
 
 class ReminderKind(StrEnum):

@@ -26,7 +26,7 @@ from tortoise.models import Model
 from frameworks import tortoise
 from frameworks.fast_paths import ROW_LOOKUP
 from models.chat import ChatEventKind, ChatMessage, FieldChange
-from models.project import Milestone
+from models.project import Milestone, MilestoneState, milestone_state
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +40,14 @@ class MilestoneRow:
     due_date: dt.date
     completed_at: dt.datetime | None
     completed_by_id: int | None
+    accepted_at: dt.datetime | None
+    accepted_by_id: int | None
     created_at: dt.datetime
     updated_at: dt.datetime
+
+    @property
+    def state(self) -> MilestoneState:
+        return milestone_state(self.completed_at, self.accepted_at)
 
 
 @dataclass(frozen=True, slots=True)

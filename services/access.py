@@ -67,6 +67,12 @@ def can_change_milestones(viewer: User, project: Project) -> bool:
     return viewer.id == project.freelancer_id
 
 
+def can_review_milestones(viewer: User, project: Project) -> bool:
+    """Only the project's client accepts a completed milestone or sends it back: it is their
+    word on the work they pay for (not an admin's, nor the freelancer's own)."""
+    return viewer.id == project.client_id
+
+
 def can_edit_milestones_now(viewer: User, project: Project) -> bool:
     """What the page offers: the freelancer's right, once an admin has unlocked them."""
     return project.milestones_unlocked and can_change_milestones(viewer, project)

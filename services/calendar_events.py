@@ -10,7 +10,8 @@ What calendar apps get, and why:
   says when the event last changed (RFC 5545 section 3.8.7.2), so an unchanged feed is
   byte for byte the same and its ETag holds.
 - A completed milestone keeps its event (the date it was due is still a fact) with "✓ "
-  before its SUMMARY and "Completed." heading its DESCRIPTION. VEVENT has no completed
+  before its SUMMARY and "Completed." heading its DESCRIPTION; an accepted one, which is
+  done for good, the same mark and "Accepted.". VEVENT has no completed
   status (STATUS:COMPLETED is for VTODO, and CANCELLED would say the opposite); every app
   shows a summary as it is. A deleted milestone is simply no longer listed, which
   subscribed calendars read as its removal.
@@ -38,7 +39,8 @@ def summary(entry: Entry) -> str:
 def description(entry: Entry) -> str:
     if not entry.completed:
         return entry.description
-    return "Completed." + (f"\n\n{entry.description}" if entry.description else "")
+    heading = "Accepted." if entry.accepted else "Completed."
+    return heading + (f"\n\n{entry.description}" if entry.description else "")
 
 
 def event(entry: Entry, host: str) -> list[str]:

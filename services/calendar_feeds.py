@@ -89,7 +89,9 @@ class Entry:
     description: str
     project_title: str
     due_date: dt.date
+    # Ticked by the freelancer; `accepted` too once the client (or the clock) accepted it.
     completed: bool
+    accepted: bool
     created_at: dt.datetime
     updated_at: dt.datetime
     sequence: int
@@ -111,6 +113,7 @@ _MILESTONE_COLUMNS = (
     "description",
     "due_date",
     "completed_at",
+    "accepted_at",
     "created_at",
     "updated_at",
     "sequence",
@@ -134,6 +137,7 @@ async def _entries(titles: dict[int, str]) -> list[Entry]:
             project_title=titles[row["project_id"]],
             due_date=row["due_date"],
             completed=row["completed_at"] is not None,
+            accepted=row["accepted_at"] is not None,
             created_at=row["created_at"],
             updated_at=row["updated_at"],
             sequence=row["sequence"],

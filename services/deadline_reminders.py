@@ -4,7 +4,7 @@ Arming: every change that moves what is ahead (a milestone added, its due date c
 completed or reopened, the project's time zone changed) calls `arm` in its own transaction,
 under the project lock. It drops the milestone's reminders still waiting and plans, as rows
 of `MilestoneReminder`, those still ahead (services/reminder_schedule.py). A completed
-milestone has none; a deleted one loses its rows with it (ON DELETE CASCADE).
+milestone has none, nor has an accepted one (which is final); a deleted one loses its rows with it (ON DELETE CASCADE).
 
 Sending: the worker's chore reads the waiting rows due by `clock.now()`, earliest first,
 and settles each in one transaction with the project lock: a conditional UPDATE of
@@ -29,9 +29,9 @@ from tortoise.expressions import Subquery
 from infra import clock, links
 from infra.mail_worker import Chore
 from infra.unit_of_work import atomic
-from models import Milestone, MilestoneReminder, ReminderKind
+from models import Milestone, MilestoneReminder, MilestoneState, ReminderKind
 from models.rows import MilestoneRow
-from services import notifications
+from services import reminder_notices
 from services.deadlines import today
 from services.reminder_schedule import ReminderPolicy, ahead, repeat
 from settings import Settings
@@ -62,7 +62,7 @@ async def arm(milestones: Sequence[Milestone | MilestoneRow], time_zone: str) ->
     wanted = [
         (m, planned)
         for m in milestones
-        if m.completed_at is None
+        if m.state is MilestoneState.OPEN
         for planned in ahead(_policy, m.due_date, time_zone, now)
     ]
     if not wanted:
@@ -105,7 +105,7 @@ async def _settle(reminder_id: int, milestone_id: int) -> bool:
         milestone = await Milestone.get_or_none(id=milestone_id)
         if (
             milestone is None
-            or milestone.completed_at is not None
+            or milestone.state is not MilestoneState.OPEN
             or milestone.due_date != reminder.due_date
         ):
             return True  # no longer applies (arm drops such rows; this is the safety net)
@@ -117,10 +117,10 @@ async def _settle(reminder_id: int, milestone_id: int) -> bool:
             on_its_day = milestone.due_date - dt.timedelta(days=reminder.offset_days)
             if today(project.time_zone, now) == on_its_day:
                 days = reminder.offset_days
-                await notifications.milestone_due_soon(project, milestone, days, link)
+                await reminder_notices.milestone_due_soon(project, milestone, days, link)
             return True
         days_late = reminder.offset_days
-        await notifications.milestone_overdue(
+        await reminder_notices.milestone_overdue(
             work, project, milestone, days_late, repeat=reminder.repeat, link=link
         )
         await _plan_repeat(reminder, project.time_zone, now)

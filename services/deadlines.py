@@ -58,5 +58,6 @@ def today(time_zone: str, now: dt.datetime | None = None) -> dt.date:
 def is_overdue(
     due_date: dt.date, completed: bool, time_zone: str, now: dt.datetime | None = None
 ) -> bool:
-    """Open, and its due day has ended in the zone."""
+    """Open, and its due day has ended in the zone. `completed`: COMPLETED or ACCEPTED (an
+    accepted milestone was completed first, and stays so)."""
     return not completed and (now or clock.now()) >= due_at(due_date, time_zone)

@@ -3,6 +3,8 @@
 Each change validates its input first, then runs in one UnitOfWork with the chat event and
 the e-mail it causes; a change that changes nothing posts and sends nothing. Callers have
 authorized the actor (`services.access.can_change_milestones`) on the objects they pass.
+A milestone the client accepted is final (services/acceptance.py): editing, unticking and
+deleting it are refused, under the lock.
 """
 
 from __future__ import annotations
@@ -10,10 +12,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from infra import clock
 from infra.unit_of_work import UnitOfWork, atomic
 from models import FieldChange, Milestone, Project, User
 from models.rows import MILESTONE_ROWS, MilestoneRow
 from services import deadline_reminders, deadlines, notifications
+from services.acceptance import require_not_accepted
 from services.errors import UserInputError
 from services.validation import Checker
 
@@ -134,6 +138,7 @@ async def edit_milestone(
     new = _edited_values(milestone, title, description, due_date)
     async with atomic() as work:
         project, milestone = await _relock(work, milestone)
+        require_not_accepted(milestone)
         old = {
             "title": milestone.title,
             "description": milestone.description,
@@ -166,12 +171,21 @@ async def set_milestone_completed(
     async with atomic() as work:
         project, milestone = await _relock(work, milestone)
         if (milestone.completed_at is not None) == completed:
-            return project, milestone
-        milestone.completed_at = dt.datetime.now(dt.UTC) if completed else None
+            return project, milestone  # ticking an accepted milestone again included
+        require_not_accepted(milestone)
+        milestone.completed_at = clock.now() if completed else None
         milestone.completed_by = actor if completed else None  # type: ignore[assignment]  # Tortoise's relation setter takes None for a nullable relation
+        # A new completion starts a new period before automatic acceptance, with its reminder.
+        milestone.acceptance_reminded_at = None
         milestone.sequence += 1  # its calendar event shows the new state
         await milestone.save(
-            update_fields=["completed_at", "completed_by_id", "sequence", "updated_at"]
+            update_fields=[
+                "completed_at",
+                "completed_by_id",
+                "acceptance_reminded_at",
+                "sequence",
+                "updated_at",
+            ]
         )
         await notifications.milestone_completion_changed(work, project, milestone, actor, completed)
         # Completing drops what was waiting; reopening plans what is ahead again.
@@ -183,6 +197,7 @@ async def delete_milestone(actor: User, milestone: Milestone) -> Project:
     _require_unlocked(milestone.project)
     async with atomic() as work:
         project, milestone = await _relock(work, milestone)
+        require_not_accepted(milestone)
         await notifications.milestone_deleted(work, project, milestone, actor)
         await milestone.delete()
     return project

@@ -3,7 +3,9 @@
 Each held notice records the milestone's state before and after one change (None: it did
 not exist). Over a run of notices only the first `before` and the last `after` count: added
 then deleted is nothing, several edits are one old → new per field, completed then reopened
-is nothing.
+is nothing. The status reads open, completed or accepted; a milestone the client sent back
+also shows the reason of the last request of the run, unless it ended elsewhere (accepted
+since: that reason was dealt with).
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from mailers.digest_mailer import FieldDiff, MilestoneLine
 from models import Milestone, PendingNotice
 from models.chat import FIELD_LABELS
 
-# The fields an e-mail compares, in the order it lists them.
-_LABELS = {**FIELD_LABELS, "completed": "Status"}
+# The fields an e-mail compares, in the order it lists them. "completed" stands for the
+# status: notices held before acceptance existed have no "accepted".
+_LABELS = {**FIELD_LABELS, "completed": "Status", "changesRequested": "Changes requested"}
 
 
 def state_of(milestone: Milestone) -> dict[str, Any]:
@@ -26,12 +29,19 @@ def state_of(milestone: Milestone) -> dict[str, Any]:
         "description": milestone.description,
         "dueDate": milestone.due_date.isoformat(),
         "completed": milestone.completed_at is not None,
+        "accepted": milestone.accepted_at is not None,
     }
 
 
-def _shown(field: str, value: Any) -> str:
+def _value(state: Mapping[str, Any], field: str) -> Any:
     if field == "completed":
-        return "completed" if value else "open"
+        if state.get("accepted"):
+            return "accepted"
+        return "completed" if state.get("completed") else "open"
+    return state.get(field)
+
+
+def _shown(value: Any) -> str:
     return str(value or "")
 
 
@@ -47,9 +57,9 @@ def net_change(
     if after is None:
         return MilestoneLine("deleted", str(before["title"]), str(before["dueDate"]))
     diffs = tuple(
-        FieldDiff(label, _shown(field, before.get(field)), _shown(field, after.get(field)))
+        FieldDiff(label, _shown(_value(before, field)), _shown(_value(after, field)))
         for field, label in _LABELS.items()
-        if before.get(field) != after.get(field)
+        if _value(before, field) != _value(after, field)
     )
     if not diffs:
         return None

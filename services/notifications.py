@@ -16,7 +16,7 @@ from typing import Any
 from infra.outbox import enqueue, hold
 from infra.unit_of_work import UnitOfWork
 from mailers import milestone_mailer
-from mailers.milestone_mailer import Deadline, MilestoneNews
+from mailers.milestone_mailer import MilestoneNews
 from mailers.render import RenderedEmail
 from models import (
     ChatEventKind,
@@ -27,14 +27,14 @@ from models import (
     Project,
     User,
 )
-from services.mail_preferences import MailKind, delivery_mode, gets_mail, unsubscribe_url
+from services.mail_preferences import MailKind, delivery_mode, unsubscribe_url
 from services.net_changes import state_of
 
 # A milestone's state before and after a change; None: it did not exist.
 Span = tuple[dict[str, Any] | None, dict[str, Any] | None]
 
 
-async def _post(
+async def post_event(
     work: UnitOfWork,
     project: Project,
     kind: ChatEventKind,
@@ -64,34 +64,45 @@ async def _email_client(
     actor: User,
     span: Span,
 ) -> None:
-    """Milestone changes are told to the project's client: at once, held for a batched or
-    daily e-mail, or not at all, as the client chose."""
-    client = await project.client
-    mode = delivery_mode(client, MailKind.MILESTONE_CHANGES)
+    """Milestone changes are told to the project's client."""
+    await _email_member(await project.client, project, render, milestone, actor.name, span)
+
+
+async def _email_member(
+    to: User,
+    project: Project,
+    render: Callable[[MilestoneNews], RenderedEmail],
+    milestone: Milestone,
+    actor_name: str,
+    span: Span,
+) -> None:
+    """Tell a member of a change to a milestone: at once, held for a batched or daily
+    e-mail, or not at all, as they chose."""
+    mode = delivery_mode(to, MailKind.MILESTONE_CHANGES)
     if mode is MilestoneEmailMode.OFF:
         return
     if mode is not MilestoneEmailMode.IMMEDIATE:
         before, after = span
         await hold(
-            to=client,
+            to=to,
             mode=mode,
             project_id=project.id,
             milestone_id=milestone.id,
-            actor_name=actor.name,
+            actor_name=actor_name,
             before=before,
             after=after,
         )
         return
     news = MilestoneNews(
-        recipient_name=client.name,
-        actor_name=actor.name,
+        recipient_name=to.name,
+        actor_name=actor_name,
         project_title=project.title,
         milestone_title=milestone.title,
         due_date=milestone.due_date,
         time_zone=project.time_zone,
-        unsubscribe_url=unsubscribe_url(client, MailKind.MILESTONE_CHANGES),
+        unsubscribe_url=unsubscribe_url(to, MailKind.MILESTONE_CHANGES),
     )
-    await enqueue(render(news), to=client, project_id=project.id)
+    await enqueue(render(news), to=to, project_id=project.id)
 
 
 async def chat_message(work: UnitOfWork, project: Project, author: User, body: str) -> ChatMessage:
@@ -106,7 +117,7 @@ async def milestones_unlocked(work: UnitOfWork, project: Project, admin: User) -
     # The platform team's word on an admin's action (MailKind.PLATFORM): always sent, with
     # no unsubscribe link, whatever the freelancer's settings.
     freelancer = await project.freelancer
-    await _post(
+    await post_event(
         work,
         project,
         ChatEventKind.MILESTONES_UNLOCKED,
@@ -140,7 +151,7 @@ async def _milestone_changed(
     kind, body = event
     # A deleted row is about to go: its event keeps the title in the body, not a dangling link.
     linked = None if span[1] is None else milestone
-    await _post(work, project, kind, body, actor=actor, milestone=linked, changes=changes)
+    await post_event(work, project, kind, body, actor=actor, milestone=linked, changes=changes)
     await _email_client(project, render, milestone, actor, span)
 
 
@@ -198,51 +209,35 @@ async def milestone_completion_changed(
     await _milestone_changed(work, project, milestone, actor, (kind, body), render, span)
 
 
-def _deadline(project: Project, milestone: Milestone, to: User, link: str) -> Deadline:
-    return Deadline(
-        recipient_name=to.name,
-        project_title=project.title,
-        milestone_title=milestone.title,
-        due_date=milestone.due_date,
-        time_zone=project.time_zone,
-        link=link,
-        unsubscribe_url=unsubscribe_url(to, MailKind.REMINDERS),
-    )
-
-
-async def milestone_due_soon(project: Project, milestone: Milestone, days: int, link: str) -> None:
-    """The due-soon reminder goes to the freelancer, who does the work, unless they turned
-    reminders off."""
-    freelancer = await project.freelancer
-    if not gets_mail(freelancer, MailKind.REMINDERS):
-        return
-    email = milestone_mailer.milestone_due_soon(
-        _deadline(project, milestone, freelancer, link), days=days
-    )
-    await enqueue(email, to=freelancer, project_id=project.id)
-
-
-async def milestone_overdue(
-    work: UnitOfWork,
-    project: Project,
-    milestone: Milestone,
-    days_late: int,
-    *,
-    repeat: bool,
-    link: str,
+async def milestone_accepted(
+    work: UnitOfWork, project: Project, milestone: Milestone, actor: User | None
 ) -> None:
-    """An overdue milestone is e-mailed to both members (those who did not turn reminders
-    off), and posted to the chat unless this is a `repeat` (the chat says it once per time
-    the milestone becomes overdue)."""
-    if not repeat:
-        due = f"{milestone.due_date.isoformat()} ({project.time_zone})"
-        body = f"The milestone “{milestone.title}” is overdue: it was due {due} and is still open."
-        kind = ChatEventKind.MILESTONE_OVERDUE
-        await _post(work, project, kind, body, actor=None, milestone=milestone)
-    for member in (await project.freelancer, await project.client):
-        if not gets_mail(member, MailKind.REMINDERS):
-            continue
-        email = milestone_mailer.milestone_overdue(
-            _deadline(project, milestone, member, link), days_late=days_late
+    """Acceptance is told to the freelancer, whose work was taken: by the client, or (`actor`
+    None) automatically, the client having said nothing in time."""
+    if actor is None:
+        body = (
+            f"The milestone “{milestone.title}” was accepted automatically: the client "
+            "neither accepted it nor asked for changes in time."
         )
-        await enqueue(email, to=member, project_id=project.id)
+    else:
+        body = f"{actor.name} accepted the milestone “{milestone.title}”."
+    kind = ChatEventKind.MILESTONE_ACCEPTED
+    await post_event(work, project, kind, body, actor=actor, milestone=milestone)
+    after = state_of(milestone)
+    span = (after | {"accepted": False}, after)
+    render = partial(milestone_mailer.milestone_accepted, automatic=actor is None)
+    name = actor.name if actor is not None else "Automatic acceptance"
+    await _email_member(await project.freelancer, project, render, milestone, name, span)
+
+
+async def milestone_changes_requested(
+    work: UnitOfWork, project: Project, milestone: Milestone, actor: User, reason: str
+) -> None:
+    """A milestone sent back is told to the freelancer, with the client's reason; the chat
+    event's body is that reason, as written."""
+    kind = ChatEventKind.MILESTONE_CHANGES_REQUESTED
+    await post_event(work, project, kind, reason, actor=actor, milestone=milestone)
+    after = state_of(milestone) | {"changesRequested": reason}
+    span = (state_of(milestone) | {"completed": True}, after)
+    render = partial(milestone_mailer.milestone_changes_requested, reason=reason)
+    await _email_member(await project.freelancer, project, render, milestone, actor.name, span)

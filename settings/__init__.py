@@ -79,6 +79,12 @@ class Settings:
         default=7, metadata=env("MILESTONE_OVERDUE_REPEAT_DAYS", whole(1, 365))
     )
     reminder_hour: int = field(default=9, metadata=env("REMINDER_HOUR", whole(0, 23)))
+    # A completed milestone the client neither accepted nor sent back is accepted this many
+    # days after its completion, so a silent client cannot hold the work hostage; 0: never
+    # (services/acceptance.py).
+    milestone_auto_accept_days: int = field(
+        default=14, metadata=env("MILESTONE_AUTO_ACCEPT_DAYS", whole(0, 3650))
+    )
     # Tests only: a file holding seconds added to the clock of due dates (infra/clock.py).
     clock_offset_file: str = field(default="", metadata=env("CLOCK_OFFSET_FILE"))
     graphiql: bool = field(default=True, metadata=env("GRAPHIQL", FLAG))

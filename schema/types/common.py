@@ -79,6 +79,13 @@ else:
             ChatEventKindModel.MILESTONE_OVERDUE: (
                 "An open milestone's due day has ended in the project's time zone."
             ),
+            ChatEventKindModel.MILESTONE_ACCEPTED: (
+                "The client accepted a completed milestone, or it was accepted automatically "
+                "(actor null)."
+            ),
+            ChatEventKindModel.MILESTONE_CHANGES_REQUESTED: (
+                "The client sent a completed milestone back; the body carries the reason."
+            ),
         },
     )
 
@@ -111,6 +118,17 @@ class UserErrorCode(Enum):
     INITIAL_PAYMENT_PENDING = strawberry.enum_value(
         "INITIAL_PAYMENT_PENDING",
         description="The project requires an initial payment that is not recorded yet.",
+    )
+    NOT_COMPLETED = strawberry.enum_value(
+        "NOT_COMPLETED",
+        description="The milestone is not COMPLETED, so it cannot be accepted or sent back.",
+    )
+    MILESTONE_ACCEPTED = strawberry.enum_value(
+        "MILESTONE_ACCEPTED",
+        description=(
+            "The client accepted this milestone: it can no longer be edited, unticked or "
+            "deleted."
+        ),
     )
 
 

@@ -1,0 +1,147 @@
+"""The client's word on finished work: a completed milestone is accepted, or sent back.
+
+The states (`models.MilestoneState`): OPEN, then COMPLETED when the freelancer ticks it,
+then ACCEPTED when the client accepts it, or when MILESTONE_AUTO_ACCEPT_DAYS pass after the
+completion with no word from the client (so a silent client cannot hold the work hostage).
+ACCEPTED is final: the work was taken, so nothing may change it any more (editing,
+unticking and deleting it are MILESTONE_ACCEPTED). From COMPLETED the freelancer may still
+untick it, and the client may send it back with a reason: it is OPEN again, and the reason
+is kept as a `ChangeRequest`.
+
+Like every change (services/milestones.py), each runs in one UnitOfWork under the project
+lock, with its chat event and its e-mail; a change that changes nothing posts and sends
+nothing. Callers have authorized the actor (`services.access.can_review_milestones`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from infra import clock
+from infra.unit_of_work import UnitOfWork, atomic
+from models import ChangeRequest, Milestone, MilestoneState, Project, User
+from models.project import milestone_state
+from models.rows import MilestoneRow
+from services import deadline_reminders, notifications
+from services.errors import UserInputError
+from services.validation import Checker
+from settings import Settings
+
+REASON_MAX = 2000
+# MILESTONE_AUTO_ACCEPT_DAYS of this process, set at start (`configure`).
+_auto_accept_days = Settings().milestone_auto_accept_days
+
+
+def configure(settings: Settings) -> None:
+    """The automatic acceptance delay this process shows and applies; set at start."""
+    global _auto_accept_days
+    _auto_accept_days = settings.milestone_auto_accept_days
+
+
+def auto_accept_days() -> int:
+    """Days after its completion at which a milestone is accepted automatically; 0: never."""
+    return _auto_accept_days
+
+
+def auto_accept_at(milestone: Milestone | MilestoneRow, settings_days: int) -> dt.datetime | None:
+    """When a COMPLETED milestone will be accepted automatically; None in any other state,
+    or when automatic acceptance is off (`settings_days` 0)."""
+    completed_at = milestone.completed_at
+    if settings_days <= 0 or completed_at is None or milestone.accepted_at is not None:
+        return None
+    return completed_at + dt.timedelta(days=settings_days)
+
+
+def state_of(milestone: Milestone | MilestoneRow) -> MilestoneState:
+    """The state of a milestone, whether a model or a row read for a list."""
+    return milestone_state(milestone.completed_at, milestone.accepted_at)
+
+
+def require_not_accepted(milestone: Milestone) -> None:
+    """Refuse a change to an ACCEPTED milestone: it is final."""
+    if milestone.accepted_at is not None:
+        raise UserInputError.single(
+            "MILESTONE_ACCEPTED",
+            None,
+            "The client accepted this milestone: it can no longer be edited, unticked or deleted.",
+        )
+
+
+def _require_completed(milestone: Milestone, doing: str) -> None:
+    if milestone.state is not MilestoneState.COMPLETED:
+        raise UserInputError.single(
+            "NOT_COMPLETED", None, f"Only a completed milestone can be {doing}."
+        )
+
+
+async def _relock(work: UnitOfWork, milestone: Milestone) -> tuple[Project, Milestone]:
+    """Lock the milestone's project, and re-read the milestone under that lock: a concurrent
+    change (or another process's automatic acceptance) may have committed since."""
+    project = await work.lock_project(milestone.project_id)
+    return project, await Milestone.get(id=milestone.id)
+
+
+async def accept_milestone(actor: User | None, milestone: Milestone) -> tuple[Project, Milestone]:
+    """The client (`actor`) accepts a COMPLETED milestone; `actor` None: the clock does.
+
+    Accepting an ACCEPTED milestone changes nothing (accepting twice, or the clock after the
+    client). The clock accepts only a milestone whose `auto_accept_at` has come, as read
+    under the lock, and otherwise changes nothing: it may have been unticked or sent back
+    (and ticked again, a new period) since the caller chose it. A person accepting an OPEN
+    milestone is told NOT_COMPLETED.
+    """
+    async with atomic() as work:
+        project, milestone = await _relock(work, milestone)
+        now = clock.now()
+        if milestone.state is MilestoneState.ACCEPTED:
+            return project, milestone
+        if actor is None:
+            due = auto_accept_at(milestone, _auto_accept_days)
+            if due is None or due > now:
+                return project, milestone
+        _require_completed(milestone, "accepted")
+        milestone.accepted_at = now
+        milestone.accepted_by = actor  # type: ignore[assignment]  # Tortoise's relation setter takes None for a nullable relation
+        milestone.sequence += 1  # its calendar event shows the new state
+        await milestone.save(
+            update_fields=["accepted_at", "accepted_by_id", "sequence", "updated_at"]
+        )
+        await notifications.milestone_accepted(work, project, milestone, actor)
+        # Nothing is ahead of a finished milestone: drop any reminder still waiting.
+        await deadline_reminders.arm([milestone], project.time_zone)
+    return project, milestone
+
+
+async def request_milestone_changes(
+    actor: User, milestone: Milestone, reason: str
+) -> tuple[Project, Milestone]:
+    """The client sends a COMPLETED milestone back with `reason`: it is OPEN again, as when
+    unticked (its reminders planned again, automatic acceptance and its reminder called
+    off), and the reason is kept.
+
+    Anything but a COMPLETED milestone is NOT_COMPLETED, sending back twice included: the
+    second reason would otherwise be dropped without a word.
+    """
+    check = Checker()
+    reason = check.required_text("reason", reason, label="Reason", max_length=REASON_MAX)
+    check.done()
+    async with atomic() as work:
+        project, milestone = await _relock(work, milestone)
+        _require_completed(milestone, "sent back")
+        milestone.completed_at = None
+        milestone.completed_by = None  # type: ignore[assignment]  # as above
+        milestone.acceptance_reminded_at = None
+        milestone.sequence += 1
+        await milestone.save(
+            update_fields=[
+                "completed_at",
+                "completed_by_id",
+                "acceptance_reminded_at",
+                "sequence",
+                "updated_at",
+            ]
+        )
+        await ChangeRequest.create(milestone=milestone, reason=reason, requested_by=actor)
+        await notifications.milestone_changes_requested(work, project, milestone, actor, reason)
+        await deadline_reminders.arm([milestone], project.time_zone)
+    return project, milestone
