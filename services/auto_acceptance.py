@@ -35,14 +35,9 @@ from tortoise.queryset import QuerySet
 
 from infra import clock, links
 from infra.mail_worker import Chore
-from infra.outbox import enqueue
 from infra.unit_of_work import atomic
-from mailers import milestone_mailer
-from mailers.milestone_mailer import AcceptanceReminder
 from models import Milestone
-from services import acceptance
-from services.deadlines import zone
-from services.mail_preferences import MailKind, gets_mail, unsubscribe_url
+from services import acceptance, reminder_notices
 from settings import Settings
 
 logger = logging.getLogger("milestones.mail")
@@ -103,23 +98,10 @@ async def _remind(
         if not claimed:
             return False
         milestone = await Milestone.get(id=milestone_id)
-        client = await project.client
-        if not gets_mail(client, MailKind.REMINDERS):
+        link = links.public_url("/") or ""  # the client app, when PUBLIC_URL says where
+        accept_at = moments.accept_at(completed_at)
+        if not await reminder_notices.acceptance_reminder(project, milestone, accept_at, link):
             return True  # turned off: settled all the same
-        freelancer = await project.freelancer
-        email = milestone_mailer.acceptance_reminder(
-            AcceptanceReminder(
-                recipient_name=client.name,
-                freelancer_name=freelancer.name,
-                project_title=project.title,
-                milestone_title=milestone.title,
-                accept_at=moments.accept_at(completed_at).astimezone(zone(project.time_zone)),
-                time_zone=project.time_zone,
-                link=links.public_url("/") or "",
-                unsubscribe_url=unsubscribe_url(client, MailKind.REMINDERS),
-            )
-        )
-        await enqueue(email, to=client, project_id=project.id)
     logger.info("queued the acceptance reminder of milestone %s", milestone_id)
     return True
 
