@@ -26,6 +26,9 @@ REFUSALS: dict[ProjectRule, str] = {
     access.can_administer_project: "Only admins can do this.",
     access.can_set_time_zone: "Only the project's client or an admin can change its time zone.",
     access.can_change_milestones: "Only the project's freelancer can change its milestones.",
+    access.can_review_milestones: (
+        "Only the project's client can accept a milestone or ask for changes."
+    ),
     access.can_post_to_chat: "Only the project's members can post to its chat.",
 }
 

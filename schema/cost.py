@@ -55,11 +55,13 @@ from strawberry.types import ExecutionContext
 from frameworks.strawberry import graphql_core_schema
 from schema.document_cache import BoundedCache, text_bytes
 from schema.pagination import DEFAULT_PAGE, MAX_PAGE
+from services.acceptance import CHANGE_REQUESTS_SHOWN
 from services.milestones import MAX_MILESTONES
 
 # The most items a plain list (no `first`/`last`) of each object type can hold.
 LIST_SIZES = {
     "Milestone": MAX_MILESTONES,  # Project.milestones
+    "ChangeRequest": CHANGE_REQUESTS_SHOWN,  # Milestone.changeRequests
     "FieldChange": 3,  # ChatMessage.changes: title, description, due date
     "ScheduleWarning": 10,  # Project.scheduleWarnings
     "UserError": 10,  # a payload's errors: at most one per input field

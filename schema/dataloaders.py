@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from strawberry.dataloader import DataLoader
 
-from models import Milestone, Project, User
+from models import ChangeRequest, Milestone, Project, User
 from models.rows import MilestoneRow
 from schema.pagination import MAX_PAGE
 from services import chat, milestones
@@ -33,6 +33,17 @@ async def _milestones_by_id(ids: Sequence[int]) -> list[Milestone | None]:
 async def _milestones_by_project(project_ids: Sequence[int]) -> list[list[MilestoneRow]]:
     found = await milestones.listed(project_ids)
     return [found[pid] for pid in project_ids]
+
+
+async def _change_requests_by_milestone(ids: Sequence[int]) -> list[list[ChangeRequest]]:
+    found: dict[int, list[ChangeRequest]] = {i: [] for i in ids}
+    # In the index's order (milestone, created_at, id), so the database sorts nothing;
+    # each milestone's list is then turned newest first.
+    for request in await ChangeRequest.filter(milestone_id__in=set(ids)).order_by(
+        "milestone_id", "created_at", "id"
+    ):
+        found[request.milestone_id].append(request)
+    return [found[i][::-1] for i in ids]
 
 
 class ChatPageKey(NamedTuple):
@@ -73,6 +84,9 @@ class Loaders:
     )
     milestones_by_project: DataLoader[int, list[MilestoneRow]] = field(
         default_factory=lambda: DataLoader(load_fn=_milestones_by_project)
+    )
+    change_requests_by_milestone: DataLoader[int, list[ChangeRequest]] = field(
+        default_factory=lambda: DataLoader(load_fn=_change_requests_by_milestone)
     )
     # Batches of at most a page of projects keep each statement a bounded size.
     chat_page_by_project: DataLoader[ChatPageKey, chat.ChatPage] = field(

@@ -93,6 +93,17 @@ class DeleteMilestoneInput:
     id: strawberry.ID = strawberry.field(description="The milestone's ID.")
 
 
+@strawberry.input(description="Names the completed milestone the client accepts.")
+class AcceptMilestoneInput:
+    milestone_id: strawberry.ID = strawberry.field(description="The milestone's ID.")
+
+
+@strawberry.input(description="Sends a completed milestone back to the freelancer, saying why.")
+class RequestMilestoneChangesInput:
+    milestone_id: strawberry.ID = strawberry.field(description="The milestone's ID.")
+    reason: str = strawberry.field(description="Required; 1-2000 characters after trimming.")
+
+
 @strawberry.input(description="A chat message.")
 class SendChatMessageInput:
     project_id: strawberry.ID = strawberry.field(description="The project's ID.")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+import strawberry
 from strawberry.types.unset import UnsetType
 
 from schema.ids import from_cursor
@@ -12,6 +13,21 @@ from services.errors import BadUserInput
 MAX_PAGE = 100
 # What a connection returns when neither `first` nor `last` is given.
 DEFAULT_PAGE = 20
+
+# The arguments of the chat connection, as declared on `Project.chat`.
+_PAGE_ARGUMENT = "How many messages to return, 1 to 100."
+ChatFirst = Annotated[
+    int | None, strawberry.argument(description=f"{_PAGE_ARGUMENT} Pages forwards.")
+]
+ChatAfter = Annotated[
+    str | None, strawberry.argument(description="Return the messages after this cursor.")
+]
+ChatLast = Annotated[
+    int | None, strawberry.argument(description=f"{_PAGE_ARGUMENT} Pages back; 20 by default.")
+]
+ChatBefore = Annotated[
+    str | None, strawberry.argument(description="Return the messages before this cursor.")
+]
 
 
 def page_size(name: str, value: int | None) -> int | None:

@@ -18,9 +18,11 @@ from resolvers.mutations import (
     account_update_notification_settings,
     calendar_feed_rotate,
     chat_message_send,
+    milestone_accept,
     milestone_add,
     milestone_delete,
     milestone_edit,
+    milestone_request_changes,
     milestone_set_completed,
     project_create,
     project_record_initial_payment,
@@ -150,20 +152,35 @@ class Mutation:
     edit_milestone = mutation(
         milestone_edit.edit_milestone,
         "The project's FREELANCER only; e-mails the client and posts to the chat when "
-        "something changed.",
+        "something changed. An ACCEPTED milestone is final: MILESTONE_ACCEPTED.",
         IsAuthenticated,
         throttle=throttles.CHANGE_MILESTONES,
     )
     set_milestone_completed = mutation(
         milestone_set_completed.set_milestone_completed,
         "The project's FREELANCER only; e-mails the client and posts to the chat when the "
-        "state changed.",
+        "state changed. Unticking an ACCEPTED milestone is MILESTONE_ACCEPTED.",
         IsAuthenticated,
         throttle=throttles.CHANGE_MILESTONES,
     )
     delete_milestone = mutation(
         milestone_delete.delete_milestone,
-        "The project's FREELANCER only; e-mails the client and posts to the chat.",
+        "The project's FREELANCER only; e-mails the client and posts to the chat. An "
+        "ACCEPTED milestone is final: MILESTONE_ACCEPTED.",
+        IsAuthenticated,
+        throttle=throttles.CHANGE_MILESTONES,
+    )
+    accept_milestone = mutation(
+        milestone_accept.accept_milestone,
+        "The project's CLIENT only; a COMPLETED milestone becomes ACCEPTED. E-mails the "
+        "freelancer and posts to the chat.",
+        IsAuthenticated,
+        throttle=throttles.CHANGE_MILESTONES,
+    )
+    request_milestone_changes = mutation(
+        milestone_request_changes.request_milestone_changes,
+        "The project's CLIENT only; a COMPLETED milestone becomes OPEN again. E-mails the "
+        "freelancer and posts the reason to the chat.",
         IsAuthenticated,
         throttle=throttles.CHANGE_MILESTONES,
     )

@@ -28,6 +28,9 @@ from services.validation import Checker
 from settings import Settings
 
 REASON_MAX = 2000
+# The newest requests a milestone shows (all are kept): it bounds what one read of a
+# project's milestones may return, as the query cost limit counts it.
+CHANGE_REQUESTS_SHOWN = 20
 # MILESTONE_AUTO_ACCEPT_DAYS of this process, set at start (`configure`).
 _auto_accept_days = Settings().milestone_auto_accept_days
 

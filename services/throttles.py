@@ -72,7 +72,8 @@ CREATE_PROJECT = Budget(
     "create_project", Per.USER, ("create_project_burst", "create_project_daily")
 )
 SEND_CHAT_MESSAGE = Budget("chat", Per.USER, ("chat_burst", "chat_steady"))
-# One budget for every milestone change: each one e-mails the same client.
+# One budget for every milestone change: each one e-mails the other party (the client of
+# the freelancer's changes, the freelancer of the client's word on finished work).
 CHANGE_MILESTONES = Budget("milestones", Per.USER, ("milestones_burst", "milestones_daily"))
 # Downloads of a user's feeds, counted for the feed's owner (no one is signed in).
 READ_CALENDAR_FEED = Budget(

@@ -75,6 +75,10 @@ RULES: dict[str, tuple[Rule, set[str]]] = {
         lambda viewer: access.can_change_milestones(viewer, LOCKED),
         {"freelancer"},
     ),
+    "accept a milestone or send it back": (
+        lambda viewer: access.can_review_milestones(viewer, UNLOCKED),
+        {"client"},
+    ),
     "edit milestones now (unlocked)": (
         lambda viewer: access.can_edit_milestones_now(viewer, UNLOCKED),
         {"freelancer"},

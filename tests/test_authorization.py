@@ -55,6 +55,17 @@ EXPECTED: dict[str, dict[str, str]] = {
         }
         for name in ("addMilestone", "editMilestone", "setMilestoneCompleted", "deleteMilestone")
     },
+    # The client's word on finished work: theirs alone, not even an admin's.
+    **{
+        name: {
+            "anonymous": "UNAUTHENTICATED",
+            "outsider": "NOT_FOUND",
+            "client": "ok",
+            "freelancer": "FORBIDDEN",
+            "admin": "FORBIDDEN",
+        }
+        for name in ("acceptMilestone", "requestMilestoneChanges")
+    },
     "setProjectTimeZone": {
         "anonymous": "UNAUTHENTICATED",
         "outsider": "NOT_FOUND",
@@ -67,9 +78,14 @@ EXPECTED: dict[str, dict[str, str]] = {
 }
 
 
-async def _milestone(api: Api, team: Team) -> str:
+async def _milestone(api: Api, team: Team, mutation: str = "") -> str:
+    """A milestone to call `mutation` on: completed for the client's word on it."""
     added = await api.add_milestone(team.freelancer, team.project_id, "Fixture milestone")
-    return added["milestone"]["id"]
+    milestone_id: str = added["milestone"]["id"]
+    if mutation in REVIEW_MUTATIONS:
+        ticked = await _call_on(api, "setMilestoneCompleted", milestone_id, team.freelancer)
+        assert ticked["data"]["setMilestoneCompleted"]["errors"] == [], ticked
+    return milestone_id
 
 
 def _doc(name: str, input_type: str, selection: str = "errors { code }") -> str:
@@ -132,10 +148,16 @@ async def _call(api: Api, name: str, team: Team, caller: Account | None) -> dict
     if name == "sendChatMessage":
         fields = {"projectId": team.project_id, "body": "Hello"}
         return await api.post(_doc(name, "SendChatMessageInput"), {"input": fields}, token)
-    return await _call_on(api, name, await _milestone(api, team), caller)
+    return await _call_on(api, name, await _milestone(api, team, name), caller)
 
 
-MILESTONE_MUTATIONS = ("editMilestone", "setMilestoneCompleted", "deleteMilestone")
+REVIEW_MUTATIONS = ("acceptMilestone", "requestMilestoneChanges")
+MILESTONE_MUTATIONS = (
+    "editMilestone",
+    "setMilestoneCompleted",
+    "deleteMilestone",
+    *REVIEW_MUTATIONS,
+)
 # Non-null Boolean results; they change sessions, which the fingerprint does not cover.
 SESSION_MUTATIONS = ("logOut", "logOutEverywhere")
 # Mutations whose changes (sessions, feed URLs, the caller's own settings) the fingerprint
@@ -151,7 +173,7 @@ async def _fingerprint(api: Api, team: Team) -> tuple[Any, ...]:
     data = await api.data(
         """query($id: ID!) { project(id: $id) {
              initialPaymentCompletedAt milestonesUnlocked timeZone
-             milestones { id title completed }
+             milestones { id title completed state }
              chat(last: 100) { edges { node { id } } } }
            projects { totalCount } }""",
         {"id": team.project_id},
@@ -196,7 +218,7 @@ async def test_mutation_access(api: Api, people: Team, mutation: str, actor: str
     milestone_id = ""
     if mutation in MILESTONE_MUTATIONS:
         # The milestone the call targets is created first; compare state after that.
-        milestone_id = await _milestone(api, team)
+        milestone_id = await _milestone(api, team, mutation)
         before = await _fingerprint(api, team)
         body = await _call_on(api, mutation, milestone_id, caller)
     else:
@@ -234,6 +256,11 @@ async def _call_on(
             {"id": milestone_id, "completed": True},
         ),
         "deleteMilestone": ("DeleteMilestoneInput", {"id": milestone_id}),
+        "acceptMilestone": ("AcceptMilestoneInput", {"milestoneId": milestone_id}),
+        "requestMilestoneChanges": (
+            "RequestMilestoneChangesInput",
+            {"milestoneId": milestone_id, "reason": "The chart needs axis labels."},
+        ),
     }
     input_type, fields = inputs[mutation]
     return await api.post(_doc(mutation, input_type), {"input": fields}, token)

@@ -20,7 +20,9 @@ from tests.support import ROOT, Api, RunningServer, Team, make_team
 from tests.support_plans import Statement, captured_statements, plan_defects, sqlite_plan
 
 READ = """query($p: ID!, $before: String) { project(id: $p) { id title completionDate
-  milestones { id title dueDate completed } milestoneProgress { total completed }
+  milestones { id title dueDate completed state acceptedAt autoAcceptAt acceptedBy { name }
+    changeRequests { reason createdAt requestedBy { name } } }
+  milestoneProgress { total completed }
   chat(last: 2, before: $before) { edges { cursor node { id kind body } } } } }"""
 LIST = """query($after: String) { projects(first: 50, after: $after) { totalCount
   pageInfo { hasPreviousPage } edges { cursor node { id title client { name }
@@ -39,6 +41,27 @@ def sqlite_path(server: RunningServer) -> str:
     if not url.startswith("sqlite://"):
         pytest.skip("plans are checked on SQLite; bench/scale.py shows PostgreSQL's")
     return url.removeprefix("sqlite://")
+
+
+TICK = (
+    "mutation($i: SetMilestoneCompletedInput!) { setMilestoneCompleted(input: $i) "
+    "{ errors { code } } }"
+)
+
+
+async def _review(api: Api, team: Team, milestone_id: str) -> None:
+    """Tick, send back, tick again and accept: the client's word on finished work."""
+    ops: list[tuple[str, dict[str, Any], str]] = [
+        (TICK, {"i": {"id": milestone_id, "completed": True}}, team.freelancer.token),
+        ("mutation($i: RequestMilestoneChangesInput!) { requestMilestoneChanges(input: $i) "
+         "{ errors { code } } }", {"i": {"milestoneId": milestone_id, "reason": "Labels."}},
+         team.client.token),
+        (TICK, {"i": {"id": milestone_id, "completed": True}}, team.freelancer.token),
+        ("mutation($i: AcceptMilestoneInput!) { acceptMilestone(input: $i) { errors { code } } }",
+         {"i": {"milestoneId": milestone_id}}, team.client.token),
+    ]  # fmt: skip
+    for query, variables, token in ops:
+        assert (await api.data(query, variables, token)) is not None
 
 
 async def _mutate(api: Api, team: Team, milestone_id: str) -> None:
@@ -66,6 +89,7 @@ async def _requests(api: Api, team: Team) -> list[Statement]:
             team.client.token,
         )
     with captured_statements() as statements:
+        await _review(api, team, added[1]["milestone"]["id"])
         page = await api.data(READ, {"p": team.project_id}, team.client.token)
         cursor = page["project"]["chat"]["edges"][0]["cursor"]
         await api.data(READ, {"p": team.project_id, "before": cursor}, team.freelancer.token)

@@ -126,8 +126,7 @@ class UserErrorCode(Enum):
     MILESTONE_ACCEPTED = strawberry.enum_value(
         "MILESTONE_ACCEPTED",
         description=(
-            "The client accepted this milestone: it can no longer be edited, unticked or "
-            "deleted."
+            "The client accepted this milestone: it can no longer be edited, unticked or deleted."
         ),
     )
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Annotated
 
 import strawberry
 
@@ -22,15 +21,14 @@ from models.rows import ChatMessageRow, MilestoneRow
 from schema.context import Info
 from schema.dataloaders import ChatPageKey
 from schema.ids import to_cursor, to_global_id
-from schema.pagination import chat_page_args
+from schema.pagination import ChatAfter, ChatBefore, ChatFirst, ChatLast, chat_page_args
+from schema.types import acceptance as accepting
 from schema.types.common import ChatEventKind, Node, PageInfo
 from schema.types.user import UserType, load_user
 from schema.types.values import FieldChange, MilestoneProgress, ScheduleWarning
-from services import access
+from services import acceptance, access
 from services.deadlines import due_at
 from services.schedule import schedule_warnings
-
-_PAGE_ARGUMENT = "How many messages to return, 1 to 100."
 
 
 @strawberry.type(name="Project", description="A client's project with one freelancer.")
@@ -123,20 +121,10 @@ class ProjectType(Node):
     async def chat(
         self,
         info: Info,
-        first: Annotated[
-            int | None, strawberry.argument(description=f"{_PAGE_ARGUMENT} Pages forwards.")
-        ] = strawberry.UNSET,
-        after: Annotated[
-            str | None, strawberry.argument(description="Return the messages after this cursor.")
-        ] = strawberry.UNSET,
-        last: Annotated[
-            int | None,
-            strawberry.argument(description=f"{_PAGE_ARGUMENT} Pages back; 20 by default."),
-        ] = strawberry.UNSET,
-        before: Annotated[
-            str | None,
-            strawberry.argument(description="Return the messages before this cursor."),
-        ] = strawberry.UNSET,
+        first: ChatFirst = strawberry.UNSET,
+        after: ChatAfter = strawberry.UNSET,
+        last: ChatLast = strawberry.UNSET,
+        before: ChatBefore = strawberry.UNSET,
     ) -> ChatMessageConnection:
         key = ChatPageKey(self.model.id, **chat_page_args(first, after, last, before))
         rows, has_next, has_previous = await info.context.loaders.chat_page_by_project.load(key)
@@ -158,6 +146,9 @@ class MilestoneType(Node):
     due_date: dt.date = strawberry.field(description="When the milestone is due.")
     completed: bool = strawberry.field(description="Whether the freelancer ticked it.")
     completed_at: dt.datetime | None = strawberry.field(description="When it was ticked.")
+    state: accepting.MilestoneState = strawberry.field(description=accepting.STATE)
+    accepted_at: dt.datetime | None = strawberry.field(description=accepting.ACCEPTED_AT)
+    auto_accept_at: dt.datetime | None = strawberry.field(description=accepting.AUTO_ACCEPT_AT)
     due_at: dt.datetime = strawberry.field(
         description=(
             "The end of the due day in the project's time zone; `overdue` turns true then."
@@ -189,6 +180,9 @@ class MilestoneType(Node):
             due_date=milestone.due_date,
             completed=completed,
             completed_at=milestone.completed_at,
+            state=milestone.state,
+            accepted_at=milestone.accepted_at,
+            auto_accept_at=acceptance.auto_accept_at(milestone, acceptance.auto_accept_days()),
             due_at=ends,
             overdue=not completed and now >= ends,
             created_at=milestone.created_at,
@@ -203,8 +197,15 @@ class MilestoneType(Node):
 
     @strawberry.field(description="Who ticked it; null while open.")
     async def completed_by(self, info: Info) -> UserType | None:
-        model = self.model
-        return await load_user(info, model.completed_by_id, model.project_id, self.viewer)
+        return await load_user(info, self.model.completed_by_id, self.model.project_id, self.viewer)
+
+    @strawberry.field(description=accepting.ACCEPTED_BY)
+    async def accepted_by(self, info: Info) -> UserType | None:
+        return await load_user(info, self.model.accepted_by_id, self.model.project_id, self.viewer)
+
+    @strawberry.field(description=accepting.CHANGE_REQUESTS)
+    async def change_requests(self, info: Info) -> list[accepting.ChangeRequestType]:
+        return await accepting.change_requests(info, self.model, self.viewer)
 
 
 @strawberry.type(name="ChatMessage", description="A person's message or a platform event.")
@@ -248,8 +249,8 @@ class ChatMessageType(Node):
 
     @strawberry.field(
         description=(
-            "Who caused a platform event: the admin who unlocked, the freelancer who changed "
-            "a milestone; for MESSAGE the author."
+            "Who caused a platform event: the admin who unlocked, the member who changed "
+            "a milestone (null when the platform did); for MESSAGE the author."
         )
     )
     async def actor(self, info: Info) -> UserType | None:
