@@ -26,6 +26,7 @@ completed through other processes, or a clock a test moved.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -67,19 +68,15 @@ class Moments:
         return completed_at + self.period - REMINDER_LEAD
 
 
-async def _accept(milestone_id: int) -> bool:
-    """Accept the milestone for its client, if it is still due under the lock (it may have
-    been unticked or sent back, and ticked again, since it was read); False if not."""
+async def _accept(milestone_id: int) -> None:
+    """Accept the milestone for its client if it is still due under the lock: it may have
+    been unticked or sent back (and ticked again: a new period) since it was read, or
+    accepted by another worker (then nothing changes)."""
     milestone = await Milestone.get_or_none(id=milestone_id)
     if milestone is None:
-        return False  # deleted since
-    try:
-        _, milestone = await acceptance.accept_milestone(None, milestone)
-    except DoesNotExist:
-        return False  # deleted since
-    # Another worker's acceptance leaves accepted_by null as well; that it is ACCEPTED is
-    # what this pass needs to know.
-    return milestone.accepted_at is not None
+        return  # deleted since
+    with contextlib.suppress(DoesNotExist):  # deleted since
+        await acceptance.accept_milestone(None, milestone)
 
 
 async def _remind(
@@ -145,8 +142,7 @@ async def queue_due(moments: Moments, now: dt.datetime) -> int:
     were due (at most a batch of each)."""
     due = await _oldest(_waiting().filter(completed_at__lte=now - moments.period), BATCH)
     for milestone_id, _, _ in due:
-        if await _accept(milestone_id):
-            logger.info("accepted milestone %s automatically", milestone_id)
+        await _accept(milestone_id)
     if not moments.reminds:
         return len(due)
     # Those whose acceptance is still ahead: a reminder of a moment gone by says nothing.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -59,59 +60,48 @@ async def test_two_processes_remind_and_accept_once(database_url: str, tmp_path:
             "CLOCK_OFFSET_FILE": str(offset_file),
             "PUBLIC_URL": PUBLIC_URL,
         }
+        # The set-up's requests go to one process: SQLite serialises writers, and a
+        # request's transaction may meet the other process's worker (operators run one
+        # process on SQLite); the workers' passes that fail so are retried.
         async with (
             server_process(database_url, "", tmp_path, "a", env) as url_a,
-            server_process(database_url, "", tmp_path, "b", env) as url_b,
             api_for(url_a) as api_a,
-            api_for(url_b) as api_b,
         ):
-            admin = await create_admin(api_a, database_url, tmp_path)
-            team = await make_team_with(api_a, admin)
-            await api_b.data(
-                ZONE_PROJECT,
-                {"input": {"projectId": team.project_id, "timeZone": ZONE}},
-                team.client.token,
-            )
-            waiting = await add_completed(api_b, team, "Audit")
-            control = await add_completed(api_a, team, "Control")
-            accepted = await api_b.data(
-                ACCEPT, {"input": {"milestoneId": control}}, team.client.token
-            )
-            assert accepted["acceptMilestone"]["errors"] == []
-            # Another client turned reminders off: accepted all the same, never reminded.
-            muted = await make_team_with(api_a, admin)
-            answer = await update_settings(api_a, muted.client, reminders=False)
-            assert answer["errors"] == []
-            silent = await add_completed(api_a, muted, "Silent")
-            accept_at = await auto_accept_at(api_a, team.client, waiting)
-            silent_at = await auto_accept_at(api_a, muted.client, silent)
+            scene = await set_up(api_a, database_url, tmp_path)
+            team, muted = scene.team, scene.muted
             freelancer, client = team.freelancer.email, team.client.email
-            # The unlock and "Control accepted" e-mails are in: the workers are running.
+            # The unlock and "Control accepted" e-mails are in: the worker is running.
             await eventually(has(sink, freelancer, 2))
+            async with (
+                server_process(database_url, "", tmp_path, "b", env) as url_b,
+                api_for(url_b) as api_b,
+            ):
+                accept_at = scene.accept_at
+                # A second before the day before: nothing; then the reminder, once.
+                stand_clock(offset_file, accept_at - DAY - dt.timedelta(seconds=1))
+                await eventually(lambda: _passes(api_a, api_b), within=5)
+                assert reminders(sink, client) == []
+                stand_clock(offset_file, accept_at - DAY + dt.timedelta(seconds=1))
+                await eventually(lambda: _reminded(sink, client))
 
-            # A second before the day before: nothing; then the reminder, once.
-            stand_clock(offset_file, accept_at - DAY - dt.timedelta(seconds=1))
-            await eventually(lambda: _passes(api_a, api_b), within=5)
-            assert reminders(sink, client) == []
-            stand_clock(offset_file, accept_at - DAY + dt.timedelta(seconds=1))
-            await eventually(lambda: _reminded(sink, client))
-
-            # The moment: accepted once, by whichever process got there first.
-            stand_clock(offset_file, max(accept_at, silent_at) + dt.timedelta(seconds=1))
-            await eventually(has(sink, freelancer, 3))
-            await eventually(has(sink, muted.freelancer.email, 2))
-            # Both workers have passed over it many times since (five times a second); a
-            # duplicate would be in by now.
-            await eventually(lambda: _passes(api_a, api_b), within=5)
-            chat = await chat_of(api_a, team)
-            state = await api_b.data(STATE, {"id": waiting}, team.client.token)
-            muted_state = await api_a.data(STATE, {"id": silent}, muted.client.token)
+                # The moment: accepted once, by whichever process got there first.
+                last = max(accept_at, scene.silent_at)
+                stand_clock(offset_file, last + dt.timedelta(seconds=1))
+                await eventually(has(sink, freelancer, 3))
+                await eventually(has(sink, muted.freelancer.email, 2))
+                # Both workers have passed over it many times since (five times a second);
+                # a duplicate would be in by now.
+                await eventually(lambda: _passes(api_a, api_b), within=5)
+                chat = await chat_of(api_a, team)
+                state = await api_b.data(STATE, {"id": scene.waiting}, team.client.token)
+                silent = {"id": scene.silent}
+                muted_state = await api_a.data(STATE, silent, muted.client.token)
 
     subjects = [m["Subject"] for m in sink.to(freelancer)]
     assert subjects[1:] == ["Milestone accepted: “Control”", "Milestone accepted: “Audit”"]
     [reminder] = reminders(sink, client)
     assert reminder["Subject"] == "Accepted tomorrow unless you answer: “Audit”"
-    local = accept_at.astimezone(dt.timezone(dt.timedelta(hours=9)))
+    local = scene.accept_at.astimezone(dt.timezone(dt.timedelta(hours=9)))
     text = reminder.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert f"Accepted automatically: {local:%Y-%m-%d at %H:%M} (time zone {ZONE})" in text
     assert f"Open the project: {PUBLIC_URL}/" in text
@@ -125,12 +115,43 @@ async def test_two_processes_remind_and_accept_once(database_url: str, tmp_path:
         {
             "kind": "MILESTONE_ACCEPTED",
             "actor": {"id": team.client.id},
-            "milestone": {"id": control},
+            "milestone": {"id": scene.control},
         },
-        {"kind": "MILESTONE_ACCEPTED", "actor": None, "milestone": {"id": waiting}},
+        {"kind": "MILESTONE_ACCEPTED", "actor": None, "milestone": {"id": scene.waiting}},
     ]
     assert state["node"] == {"state": "ACCEPTED", "acceptedBy": None, "autoAcceptAt": None}
     assert muted_state["node"]["state"] == "ACCEPTED"
+
+
+@dataclass(frozen=True)
+class Scene:
+    """Two projects: one with a milestone left waiting and a control accepted by hand, one
+    whose client turned reminders off, with a milestone left waiting."""
+
+    team: Team
+    muted: Team
+    waiting: str
+    control: str
+    silent: str
+    accept_at: dt.datetime
+    silent_at: dt.datetime
+
+
+async def set_up(api: Api, database_url: str, tmp_path: Path) -> Scene:
+    admin = await create_admin(api, database_url, tmp_path)
+    team = await make_team_with(api, admin)
+    zone = {"input": {"projectId": team.project_id, "timeZone": ZONE}}
+    await api.data(ZONE_PROJECT, zone, team.client.token)
+    waiting = await add_completed(api, team, "Audit")
+    control = await add_completed(api, team, "Control")
+    accepted = await api.data(ACCEPT, {"input": {"milestoneId": control}}, team.client.token)
+    assert accepted["acceptMilestone"]["errors"] == []
+    muted = await make_team_with(api, admin)
+    assert (await update_settings(api, muted.client, reminders=False))["errors"] == []
+    silent = await add_completed(api, muted, "Silent")
+    accept_at = await auto_accept_at(api, team.client, waiting)
+    silent_at = await auto_accept_at(api, muted.client, silent)
+    return Scene(team, muted, waiting, control, silent, accept_at, silent_at)
 
 
 async def add_completed(api: Api, team: Team, title: str) -> str:
