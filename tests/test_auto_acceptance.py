@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sqlite3
 from collections.abc import AsyncIterator
 from email.message import EmailMessage
 from typing import Any
@@ -23,9 +24,11 @@ from infra.mail_worker import running_worker
 from models import ChatEventKind, ChatMessage, EmailStatus, Milestone, OutboxEmail
 from schema.ids import pk_of
 from server import mail_worker
+from services import auto_acceptance
 from tests.support import Account, Api, RunningServer, Team, eventually
 from tests.support_deadlines import move_clock, today_in, zoned_team
 from tests.support_mail import Sink, drain_backlog, smtp_server, worker_settings
+from tests.support_plans import captured_statements, plan_defects, sqlite_plan
 from tests.support_prefs import complete
 
 # Half an hour off UTC: the moment the reminder names is read in the project's zone.
@@ -278,3 +281,29 @@ async def test_a_worker_down_past_the_moments_catches_up_once(
     await quiet(server, sink, back)
     assert len(sink.to(client)) == 1 and len(sink.to(freelancer)) == 1
     assert len(await accepted_events(overdue)) == 1
+
+
+async def test_each_statement_of_a_pass_uses_an_index(
+    api: Api, server: RunningServer, base: dt.datetime
+) -> None:
+    """The chore's pass reads what is due, and when the next is, through the index on
+    (accepted_at, completed_at): its cost does not grow with the milestones done."""
+    url = server.settings.database_url
+    if not url.startswith("sqlite://"):
+        pytest.skip("plans are checked on SQLite, as in tests/test_query_plans.py")
+    team = await zoned_team(api, ZONE)
+    accepted = await add_completed(api, team, "Accepted")
+    move_clock(base + DAY / 2)
+    await add_completed(api, team, "Reminded")
+    move_clock(await completed_at(accepted) + PERIOD + DAY / 4)
+    chore = auto_acceptance.chore(worker_settings(server, 25))
+    assert chore is not None
+    with captured_statements() as statements:
+        wait = await chore.run()
+    assert 0 < wait <= worker_settings(server, 25).milestone_reminder_check_seconds
+    assert (await state(api, team.client, accepted))["state"] == "ACCEPTED"
+    reads = [s for s in statements if "milestone" in s.sql]
+    assert any("acceptance_reminded_at" in s.sql for s in reads), reads  # the log was read
+    with sqlite3.connect(url.removeprefix("sqlite://")) as db:
+        found = {s.sql: plan_defects(sqlite_plan(db, s)) for s in statements}
+    assert {sql: bad for sql, bad in found.items() if bad} == {}
