@@ -16,6 +16,7 @@ nothing. Callers have authorized the actor (`services.access.can_review_mileston
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 
 from infra import clock
 from infra.unit_of_work import UnitOfWork, atomic
@@ -60,21 +61,58 @@ def state_of(milestone: Milestone | MilestoneRow) -> MilestoneState:
     return milestone_state(milestone.completed_at, milestone.accepted_at)
 
 
-def require_not_accepted(milestone: Milestone) -> None:
-    """Refuse a change to an ACCEPTED milestone: it is final."""
-    if milestone.accepted_at is not None:
-        raise UserInputError.single(
-            "MILESTONE_ACCEPTED",
-            None,
-            "The client accepted this milestone: it can no longer be edited, unticked or deleted.",
-        )
+class Action(StrEnum):
+    """What may be done to a milestone: the freelancer's changes, and the client's word."""
+
+    TICK = "tick"
+    UNTICK = "untick"
+    EDIT = "edit"
+    DELETE = "delete"
+    ACCEPT = "accept"
+    REQUEST_CHANGES = "request changes"
 
 
-def _require_completed(milestone: Milestone, doing: str) -> None:
-    if milestone.state is not MilestoneState.COMPLETED:
-        raise UserInputError.single(
-            "NOT_COMPLETED", None, f"Only a completed milestone can be {doing}."
-        )
+_OPEN, _COMPLETED, _ACCEPTED = MilestoneState
+# The state machine: (state, action) -> the state after it (the same state: nothing
+# changes, nothing is posted), or the user error that refuses it. Editing and deleting
+# keep the state; deleting, once allowed, removes the milestone.
+TRANSITIONS: dict[tuple[MilestoneState, Action], MilestoneState | str] = {
+    (_OPEN, Action.TICK): _COMPLETED,
+    (_OPEN, Action.UNTICK): _OPEN,
+    (_OPEN, Action.EDIT): _OPEN,
+    (_OPEN, Action.DELETE): _OPEN,
+    (_OPEN, Action.ACCEPT): "NOT_COMPLETED",
+    # Also after being sent back: a second reason would be dropped without a word.
+    (_OPEN, Action.REQUEST_CHANGES): "NOT_COMPLETED",
+    (_COMPLETED, Action.TICK): _COMPLETED,
+    (_COMPLETED, Action.UNTICK): _OPEN,
+    (_COMPLETED, Action.EDIT): _COMPLETED,
+    (_COMPLETED, Action.DELETE): _COMPLETED,
+    (_COMPLETED, Action.ACCEPT): _ACCEPTED,
+    (_COMPLETED, Action.REQUEST_CHANGES): _OPEN,
+    # Final: done already is no change; anything else is refused.
+    (_ACCEPTED, Action.TICK): _ACCEPTED,
+    (_ACCEPTED, Action.UNTICK): "MILESTONE_ACCEPTED",
+    (_ACCEPTED, Action.EDIT): "MILESTONE_ACCEPTED",
+    (_ACCEPTED, Action.DELETE): "MILESTONE_ACCEPTED",
+    (_ACCEPTED, Action.ACCEPT): _ACCEPTED,
+    (_ACCEPTED, Action.REQUEST_CHANGES): "NOT_COMPLETED",
+}
+_REFUSALS = {
+    "NOT_COMPLETED": "Only a completed milestone can be accepted or sent back.",
+    "MILESTONE_ACCEPTED": (
+        "The client accepted this milestone: it can no longer be edited, unticked or deleted."
+    ),
+}
+
+
+def transition(milestone: Milestone, action: Action) -> MilestoneState:
+    """The state `action` leaves `milestone` in (its own state: no change), or the
+    UserInputError that refuses it. Read under the project lock."""
+    after = TRANSITIONS[milestone.state, action]
+    if not isinstance(after, MilestoneState):  # a StrEnum: a state is a str too
+        raise UserInputError.single(after, None, _REFUSALS[after])
+    return after
 
 
 async def _relock(work: UnitOfWork, milestone: Milestone) -> tuple[Project, Milestone]:
@@ -96,13 +134,12 @@ async def accept_milestone(actor: User | None, milestone: Milestone) -> tuple[Pr
     async with atomic() as work:
         project, milestone = await _relock(work, milestone)
         now = clock.now()
-        if milestone.state is MilestoneState.ACCEPTED:
-            return project, milestone
         if actor is None:
             due = auto_accept_at(milestone, _auto_accept_days)
             if due is None or due > now:
                 return project, milestone
-        _require_completed(milestone, "accepted")
+        if transition(milestone, Action.ACCEPT) is milestone.state:
+            return project, milestone
         milestone.accepted_at = now
         milestone.accepted_by = actor  # type: ignore[assignment]  # Tortoise's relation setter takes None for a nullable relation
         milestone.sequence += 1  # its calendar event shows the new state
@@ -130,7 +167,7 @@ async def request_milestone_changes(
     check.done()
     async with atomic() as work:
         project, milestone = await _relock(work, milestone)
-        _require_completed(milestone, "sent back")
+        transition(milestone, Action.REQUEST_CHANGES)
         milestone.completed_at = None
         milestone.completed_by = None  # type: ignore[assignment]  # as above
         milestone.acceptance_reminded_at = None

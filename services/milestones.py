@@ -17,7 +17,7 @@ from infra.unit_of_work import UnitOfWork, atomic
 from models import FieldChange, Milestone, Project, User
 from models.rows import MILESTONE_ROWS, MilestoneRow
 from services import deadline_reminders, deadlines, notifications
-from services.acceptance import require_not_accepted
+from services.acceptance import Action, transition
 from services.errors import UserInputError
 from services.validation import Checker
 
@@ -138,7 +138,7 @@ async def edit_milestone(
     new = _edited_values(milestone, title, description, due_date)
     async with atomic() as work:
         project, milestone = await _relock(work, milestone)
-        require_not_accepted(milestone)
+        transition(milestone, Action.EDIT)
         old = {
             "title": milestone.title,
             "description": milestone.description,
@@ -170,9 +170,8 @@ async def set_milestone_completed(
     _require_unlocked(milestone.project)
     async with atomic() as work:
         project, milestone = await _relock(work, milestone)
-        if (milestone.completed_at is not None) == completed:
-            return project, milestone  # ticking an accepted milestone again included
-        require_not_accepted(milestone)
+        if transition(milestone, Action.TICK if completed else Action.UNTICK) is milestone.state:
+            return project, milestone
         milestone.completed_at = clock.now() if completed else None
         milestone.completed_by = actor if completed else None  # type: ignore[assignment]  # Tortoise's relation setter takes None for a nullable relation
         # A new completion starts a new period before automatic acceptance, with its reminder.
@@ -197,7 +196,7 @@ async def delete_milestone(actor: User, milestone: Milestone) -> Project:
     _require_unlocked(milestone.project)
     async with atomic() as work:
         project, milestone = await _relock(work, milestone)
-        require_not_accepted(milestone)
+        transition(milestone, Action.DELETE)
         await notifications.milestone_deleted(work, project, milestone, actor)
         await milestone.delete()
     return project

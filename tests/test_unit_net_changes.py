@@ -99,3 +99,21 @@ def _check_tokens() -> None:
         assert links.verify(bad) is None, bad
     links.configure("https://x.example", b"j" * 32)  # another deployment's key
     assert links.verify(token) is None
+
+
+def test_the_client_word_shows_as_the_status_and_the_reason() -> None:
+    done = OPEN | {"completed": True, "accepted": False}
+    accepted = done | {"accepted": True}
+    assert net_change(done, accepted) == MilestoneLine(
+        "changed", "Design", "2031-03-01", (FieldDiff("Status", "completed", "accepted"),)
+    )
+    sent_back = OPEN | {"accepted": False, "changesRequested": "Labels."}
+    assert net_change(done, sent_back) == MilestoneLine(
+        "changed",
+        "Design",
+        "2031-03-01",
+        (FieldDiff("Status", "completed", "open"), FieldDiff("Changes requested", "", "Labels.")),
+    )
+    # Notices held before acceptance existed have no "accepted": read as not accepted.
+    line = net_change(OPEN, accepted)
+    assert line is not None and line.diffs == (FieldDiff("Status", "open", "accepted"),)
