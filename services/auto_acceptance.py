@@ -11,9 +11,10 @@ the project lock:
 - the reminder, by a conditional UPDATE of `acceptance_reminded_at` that matches only while
   the milestone is unaccepted, unreminded and still completed at the instant the chore read,
   so of any number of workers one wins, once; its e-mail is queued in the same transaction.
-- the acceptance, after checking under the lock that the milestone is still COMPLETED with
-  the `completed_at` the chore read (unticked and ticked again meanwhile is a new period);
-  a second worker then finds it ACCEPTED and does nothing.
+- the acceptance, through `services.acceptance.accept_milestone`, which re-reads the
+  milestone under the lock and accepts it only while it is COMPLETED and its own period is
+  over: one unticked and ticked again since it was read has a new `completed_at`, so a new
+  period; a second worker finds it ACCEPTED and does nothing.
 
 A worker that was stopped past a moment settles it when it is back: the acceptance once; a
 reminder only while its acceptance is still ahead (one whose moment has gone by would
