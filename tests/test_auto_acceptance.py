@@ -307,3 +307,35 @@ async def test_each_statement_of_a_pass_uses_an_index(
     with sqlite3.connect(url.removeprefix("sqlite://")) as db:
         found = {s.sql: plan_defects(sqlite_plan(db, s)) for s in statements}
     assert {sql: bad for sql, bad in found.items() if bad} == {}
+
+
+async def test_unticked_after_its_reminder_it_is_reminded_again_in_its_new_period(
+    api: Api, server: RunningServer, base: dt.datetime
+) -> None:
+    team = await zoned_team(api, ZONE)
+    redone = await add_completed(api, team, "Redone")
+    control = await add_completed(api, team, "Control")
+    start = await completed_at(redone)
+    await drain_backlog(server)
+    sink = Sink()
+    freelancer, client = team.freelancer.email, team.client.email
+    await step(server, sink, start + PERIOD - DAY, client, 2)
+    assert sorted(subjects(sink, client)) == [REMINDER.format(t) for t in ("Control", "Redone")]
+
+    # Unticked and ticked again after the reminder: the acceptance it announced is off.
+    move_clock(start + PERIOD - DAY / 2)
+    await complete(api, team.freelancer, redone, False)
+    await complete(api, team.freelancer, redone, True)
+    again = await completed_at(redone)
+    await drain_backlog(server)  # the "reopened" and "completed" e-mails to the client
+    await step(server, sink, start + PERIOD, freelancer, 1)
+    assert "Control" in sink.to(freelancer)[0]["Subject"]
+    assert (await state(api, team.client, control))["state"] == "ACCEPTED"
+    assert (await state(api, team.client, redone))["state"] == "COMPLETED"
+
+    # Its new period: a new reminder, then the acceptance.
+    await step(server, sink, again + PERIOD - DAY, client, 3)
+    assert subjects(sink, client)[-1] == REMINDER.format("Redone")
+    await step(server, sink, again + PERIOD, freelancer, 2)
+    assert (await state(api, team.client, redone))["state"] == "ACCEPTED"
+    assert len(await accepted_events(redone)) == 1
