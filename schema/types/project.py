@@ -213,7 +213,7 @@ class ChatMessageType(Node):
     id: strawberry.ID = strawberry.field(description="Opaque global ID.")
     kind: ChatEventKind = strawberry.field(description="Message or the kind of event.")
     body: str = strawberry.field(
-        description="What the chat shows; for a milestone event it names the milestone by its title."
+        description="What the chat shows; for a milestone event it names the milestone by its title, but for MILESTONE_CHANGES_REQUESTED it is the client's reason, as written."
     )
     changes: list[FieldChange] = strawberry.field(
         description="For MILESTONE_EDITED: each field that changed, with its old and new value."
