@@ -45,7 +45,6 @@ def stand_clock(path: Path, instant: dt.datetime) -> None:
     path.write_text(str((instant - dt.datetime.now(dt.UTC)).total_seconds()))
 
 
-@pytest.mark.long
 async def test_two_processes_remind_and_accept_once(database_url: str, tmp_path: Path) -> None:
     offset_file = tmp_path / "clock-offset"
     offset_file.write_text("0")
