@@ -21,7 +21,6 @@ from enum import StrEnum
 from infra import clock
 from infra.unit_of_work import UnitOfWork, atomic
 from models import ChangeRequest, Milestone, MilestoneState, Project, User
-from models.project import milestone_state
 from models.rows import MilestoneRow
 from services import deadline_reminders, notifications
 from services.errors import UserInputError
@@ -54,11 +53,6 @@ def auto_accept_at(milestone: Milestone | MilestoneRow, settings_days: int) -> d
     if settings_days <= 0 or completed_at is None or milestone.accepted_at is not None:
         return None
     return completed_at + dt.timedelta(days=settings_days)
-
-
-def state_of(milestone: Milestone | MilestoneRow) -> MilestoneState:
-    """The state of a milestone, whether a model or a row read for a list."""
-    return milestone_state(milestone.completed_at, milestone.accepted_at)
 
 
 class Action(StrEnum):

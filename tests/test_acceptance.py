@@ -87,9 +87,14 @@ async def test_the_client_accepts_a_completed_milestone(api: Api, team: Team) ->
     assert email.subject == "Milestone accepted: “Feature store”"
 
 
+async def waiting_reminders(milestone_id: str) -> int:
+    return await MilestoneReminder.filter(milestone_id=pk(milestone_id), settled_at=None).count()
+
+
 async def test_sending_back_reopens_with_the_reason_kept(api: Api, team: Team) -> None:
     milestone_id = await ticked(api, team)
     _, chat, _ = await seen(api, team)
+    assert await waiting_reminders(milestone_id) == 0  # completed: nothing ahead
 
     payload = await send_back(api, team, milestone_id, "  The chart needs <axis> labels.\n ")
     assert payload["errors"] == []
@@ -99,6 +104,8 @@ async def test_sending_back_reopens_with_the_reason_kept(api: Api, team: Team) -
     [request] = reopened["changeRequests"]
     assert request["reason"] == "The chart needs <axis> labels."  # trimmed, as written
     assert request["requestedBy"] == {"id": team.client.id}
+    # Open again, its due-soon and overdue reminders are planned again, as on an untick.
+    assert await waiting_reminders(milestone_id) > 0
 
     _, chat_after, _ = await seen(api, team)
     [event] = chat_after[len(chat) :]
