@@ -38,7 +38,16 @@ from schema import document_cache, ids
 from schema.executor import limit_response_bytes
 from schema.schema import schema
 from schema.tracing import tracing, tracing_available
-from services import acceptance, batches, chat, deadline_reminders, reminders, sessions, throttles
+from services import (
+    acceptance,
+    auto_acceptance,
+    batches,
+    chat,
+    deadline_reminders,
+    reminders,
+    sessions,
+    throttles,
+)
 from settings import SettingError, Settings
 from web.app import Lifespan, edge_app
 from web.http_protocol import DeadlineHttpProtocol
@@ -77,13 +86,15 @@ def event_hub(settings: Settings) -> events.EventHub:
 
 def mail_worker(settings: Settings) -> MailWorker:
     """The e-mail delivery worker; its chores queue the reminders, batches and digests that
-    fall due, and purge expired idempotency keys."""
+    fall due, accept the milestones left unanswered, and purge expired idempotency keys."""
     chores = [
         reminders.chore(settings),
         deadline_reminders.chore(settings),
         batches.chore(settings),
         idempotency_store.chore(),
     ]
+    if accepting := auto_acceptance.chore(settings):
+        chores.append(accepting)
     return MailWorker(settings, chores=chores)
 
 

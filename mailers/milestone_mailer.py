@@ -173,6 +173,40 @@ def milestone_overdue(deadline: Deadline, *, days_late: int) -> RenderedEmail:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class AcceptanceReminder:
+    """What the client is told the day before a completed milestone is accepted for them."""
+
+    recipient_name: str
+    freelancer_name: str
+    project_title: str
+    milestone_title: str
+    # The moment of automatic acceptance, as the project's zone (named beside it) reads it.
+    accept_at: dt.datetime
+    time_zone: str
+    # Where the client app is, when PUBLIC_URL is set; empty: no link.
+    link: str = ""
+    # Where the recipient turns reminders off with one click (None: no link).
+    unsubscribe_url: str | None = None
+
+
+def acceptance_reminder(reminder: AcceptanceReminder) -> RenderedEmail:
+    """To the client: a milestone waiting for their word is accepted automatically tomorrow."""
+    return render(
+        "acceptance_reminder",
+        f"Accepted tomorrow unless you answer: “{reminder.milestone_title}”",
+        "acceptance_reminder",
+        unsubscribe_url=reminder.unsubscribe_url,
+        recipient_name=reminder.recipient_name,
+        freelancer_name=reminder.freelancer_name,
+        project_title=reminder.project_title,
+        milestone_title=reminder.milestone_title,
+        accept_at=reminder.accept_at.strftime("%Y-%m-%d at %H:%M"),
+        time_zone=reminder.time_zone,
+        link=reminder.link,
+    )
+
+
 def _deadline_values(deadline: Deadline) -> dict[str, object]:
     return {
         "recipient_name": deadline.recipient_name,

@@ -1,18 +1,22 @@
 """What the deadline reminders tell people: the due-soon and overdue e-mails, and the chat
-event of a milestone that became overdue.
+event of a milestone that became overdue; and the client's reminder of a coming automatic
+acceptance.
 
-Called by the worker that settles each reminder (services/deadline_reminders.py), inside
-that settling's UnitOfWork. Reminders follow each member's reminders setting
+Called by the worker that settles each reminder (services/deadline_reminders.py,
+services/auto_acceptance.py), inside that settling's UnitOfWork. Reminders follow each member's reminders setting
 (services/mail_preferences.py), and carry the unsubscribe link of that kind.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 from infra.outbox import enqueue
 from infra.unit_of_work import UnitOfWork
 from mailers import milestone_mailer
-from mailers.milestone_mailer import Deadline
+from mailers.milestone_mailer import AcceptanceReminder, Deadline
 from models import ChatEventKind, Milestone, Project, User
+from services.deadlines import zone
 from services.mail_preferences import MailKind, gets_mail, unsubscribe_url
 from services.notifications import post_event
 
@@ -65,3 +69,26 @@ async def milestone_overdue(
             _deadline(project, milestone, member, link), days_late=days_late
         )
         await enqueue(email, to=member, project_id=project.id)
+
+
+async def acceptance_reminder(
+    project: Project, milestone: Milestone, accept_at: dt.datetime, link: str
+) -> bool:
+    """The client, whose word the completed milestone waits for, is told the day before it
+    is accepted for them at `accept_at`, unless they turned reminders off; False then."""
+    client = await project.client
+    if not gets_mail(client, MailKind.REMINDERS):
+        return False
+    freelancer = await project.freelancer
+    reminder = AcceptanceReminder(
+        recipient_name=client.name,
+        freelancer_name=freelancer.name,
+        project_title=project.title,
+        milestone_title=milestone.title,
+        accept_at=accept_at.astimezone(zone(project.time_zone)),
+        time_zone=project.time_zone,
+        link=link,
+        unsubscribe_url=unsubscribe_url(client, MailKind.REMINDERS),
+    )
+    await enqueue(milestone_mailer.acceptance_reminder(reminder), to=client, project_id=project.id)
+    return True

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from mailers import milestone_mailer
-from mailers.milestone_mailer import MilestoneNews
+from mailers.milestone_mailer import AcceptanceReminder, MilestoneNews
 from mailers.render import RenderedEmail
 from models import FieldChange
 
@@ -46,6 +46,16 @@ ALL_EMAILS: dict[str, Callable[[], RenderedEmail]] = {
     "milestone_deleted": lambda: milestone_mailer.milestone_deleted(NEWS),
     "milestone_completed": lambda: milestone_mailer.milestone_completed(NEWS),
     "milestone_reopened": lambda: milestone_mailer.milestone_reopened(NEWS),
+    "acceptance_reminder": lambda: milestone_mailer.acceptance_reminder(
+        AcceptanceReminder(
+            recipient_name="Carla",
+            freelancer_name="Fred",
+            project_title="Data pipeline audit",
+            milestone_title="Design",
+            accept_at=dt.datetime(2030, 1, 31, 14, 5),
+            time_zone="Europe/Berlin",
+        )
+    ),
 }
 
 
@@ -130,3 +140,26 @@ def test_without_a_description_the_email_ends_at_the_due_date() -> None:
     assert "Due: 2030-01-31\n\n--\n" in email.text
     assert "pre-wrap" not in email.html
     assert "</table>\n<p style=" in email.html
+
+
+def test_the_acceptance_reminder_names_the_moment_and_escapes_what_users_wrote() -> None:
+    email = milestone_mailer.acceptance_reminder(
+        AcceptanceReminder(
+            recipient_name=TRICKY,
+            freelancer_name=TRICKY,
+            project_title=TRICKY,
+            milestone_title=TRICKY,
+            accept_at=dt.datetime(2030, 1, 31, 14, 5),
+            time_zone="Europe/Berlin",
+            link="https://milestones.example.com/",
+        )
+    )
+    escaped = "&lt;b&gt;Tom &amp; &quot;Jerry&quot;&lt;/b&gt;"
+    assert email.subject == f"Accepted tomorrow unless you answer: “{TRICKY}”"
+    assert "Accepted automatically: 2030-01-31 at 14:05 (time zone Europe/Berlin)" in email.text
+    assert f'{TRICKY} marked the milestone "{TRICKY}" of the project "{TRICKY}"' in email.text
+    assert "If you do nothing, the milestone is accepted automatically" in email.text
+    assert "Open the project: https://milestones.example.com/" in email.text
+    assert TRICKY not in email.html
+    assert f"<td>{escaped}</td>" in email.html
+    assert "<td>2030-01-31 at 14:05 (time zone Europe/Berlin)</td>" in email.html
