@@ -125,6 +125,28 @@ async def _relock(work: UnitOfWork, milestone: Milestone) -> tuple[Project, Mile
     return project, await Milestone.get(id=milestone.id)
 
 
+async def save_completion(milestone: Milestone, by: User | None) -> None:
+    """Tick the milestone as done by `by`, or reopen it (`by` None: unticked or sent back).
+
+    Either way a period before automatic acceptance ends or starts afresh, so the day-before
+    reminder is owed anew, and the calendar event's SEQUENCE rises to show the new state.
+    Called under the project lock, in the change's UnitOfWork.
+    """
+    milestone.completed_at = clock.now() if by is not None else None
+    milestone.completed_by = by  # type: ignore[assignment]  # Tortoise's relation setter takes None for a nullable relation
+    milestone.acceptance_reminded_at = None
+    milestone.sequence += 1
+    await milestone.save(
+        update_fields=[
+            "completed_at",
+            "completed_by_id",
+            "acceptance_reminded_at",
+            "sequence",
+            "updated_at",
+        ]
+    )
+
+
 async def accept_milestone(actor: User | None, milestone: Milestone) -> tuple[Project, Milestone]:
     """The client (`actor`) accepts a COMPLETED milestone; `actor` None: the clock does.
 
@@ -174,19 +196,7 @@ async def request_milestone_changes(
         if milestone.state is MilestoneState.OPEN and await _sent_back_last(milestone):
             return project, milestone
         transition(milestone, Action.REQUEST_CHANGES)
-        milestone.completed_at = None
-        milestone.completed_by = None  # type: ignore[assignment]  # as above
-        milestone.acceptance_reminded_at = None
-        milestone.sequence += 1
-        await milestone.save(
-            update_fields=[
-                "completed_at",
-                "completed_by_id",
-                "acceptance_reminded_at",
-                "sequence",
-                "updated_at",
-            ]
-        )
+        await save_completion(milestone, None)
         await ChangeRequest.create(milestone=milestone, reason=reason, requested_by=actor)
         await notifications.milestone_changes_requested(work, project, milestone, actor, reason)
         await deadline_reminders.arm([milestone], project.time_zone)

@@ -12,12 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from infra import clock
 from infra.unit_of_work import UnitOfWork, atomic
 from models import FieldChange, Milestone, Project, User
 from models.rows import MILESTONE_ROWS, MilestoneRow
 from services import deadline_reminders, deadlines, notifications
-from services.acceptance import Action, transition
+from services.acceptance import Action, save_completion, transition
 from services.errors import UserInputError
 from services.validation import Checker
 
@@ -172,20 +171,7 @@ async def set_milestone_completed(
         project, milestone = await _relock(work, milestone)
         if transition(milestone, Action.TICK if completed else Action.UNTICK) is milestone.state:
             return project, milestone
-        milestone.completed_at = clock.now() if completed else None
-        milestone.completed_by = actor if completed else None  # type: ignore[assignment]  # Tortoise's relation setter takes None for a nullable relation
-        # A new completion starts a new period before automatic acceptance, with its reminder.
-        milestone.acceptance_reminded_at = None
-        milestone.sequence += 1  # its calendar event shows the new state
-        await milestone.save(
-            update_fields=[
-                "completed_at",
-                "completed_by_id",
-                "acceptance_reminded_at",
-                "sequence",
-                "updated_at",
-            ]
-        )
+        await save_completion(milestone, actor if completed else None)
         await notifications.milestone_completion_changed(work, project, milestone, actor, completed)
         # Completing drops what was waiting; reopening plans what is ahead again.
         await deadline_reminders.arm([milestone], project.time_zone)
