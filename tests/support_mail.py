@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import datetime as dt
 import email
 import os
 import signal
@@ -17,6 +18,7 @@ import threading
 from collections.abc import AsyncIterator, Iterable
 from email.message import EmailMessage
 from email.policy import default
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -161,3 +163,22 @@ async def all_sent(address: str, count: int) -> bool:
     """Whether exactly `count` e-mails to `address` are queued, and all of them sent."""
     rows = await rows_to(address)
     return len(rows) == count and all(r.status == EmailStatus.SENT for r in rows)
+
+
+def clocked_mail_env(smtp_port: int, offset_file: Path) -> dict[str, str]:
+    """The environment of server processes that deliver to `smtp_port` at once and read the
+    clock moved through `offset_file` (CLOCK_OFFSET_FILE), looking for what falls due five
+    times a second."""
+    return {
+        "MAIL_WORKER": "1",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port),
+        "MAIL_POLL_SECONDS": "0.05",
+        "MILESTONE_REMINDER_CHECK_SECONDS": "0.2",
+        "CLOCK_OFFSET_FILE": str(offset_file),
+    }
+
+
+def stand_clock(offset_file: Path, instant: dt.datetime) -> None:
+    """Move the clock of every process reading `offset_file` to `instant`."""
+    offset_file.write_text(str((instant - dt.datetime.now(dt.UTC)).total_seconds()))

@@ -19,7 +19,7 @@ import pytest
 
 from tests.support import Account, Api, Team, eventually
 from tests.support_deadlines import ZONE_PROJECT
-from tests.support_mail import Sink, smtp_server
+from tests.support_mail import Sink, clocked_mail_env, smtp_server, stand_clock
 from tests.support_prefs import complete, update_settings
 from tests.support_processes import api_for, create_admin, make_team_with, server_process
 
@@ -41,22 +41,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return f"sqlite://{tmp_path / 'db.sqlite3'}"
 
 
-def stand_clock(path: Path, instant: dt.datetime) -> None:
-    path.write_text(str((instant - dt.datetime.now(dt.UTC)).total_seconds()))
-
-
 async def test_two_processes_remind_and_accept_once(database_url: str, tmp_path: Path) -> None:
     offset_file = tmp_path / "clock-offset"
     offset_file.write_text("0")
     sink = Sink()
     with smtp_server(sink) as controller:
-        env = {
-            "MAIL_WORKER": "1",
-            "SMTP_HOST": "127.0.0.1",
-            "SMTP_PORT": str(controller.port),
-            "MAIL_POLL_SECONDS": "0.05",
-            "MILESTONE_REMINDER_CHECK_SECONDS": "0.2",
-            "CLOCK_OFFSET_FILE": str(offset_file),
+        env = clocked_mail_env(controller.port, offset_file) | {
             "PUBLIC_URL": PUBLIC_URL,
         }
         # The set-up's requests go to one process: SQLite serialises writers, and a

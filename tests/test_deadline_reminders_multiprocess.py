@@ -11,12 +11,8 @@ from pathlib import Path
 
 from tests.support import eventually, future
 from tests.support_deadlines import ZONE_PROJECT
-from tests.support_mail import Sink, smtp_server
+from tests.support_mail import Sink, clocked_mail_env, smtp_server, stand_clock
 from tests.support_processes import api_for, create_admin, make_team_with, server_process
-
-
-def stand_clock(path: Path, instant: dt.datetime) -> None:
-    path.write_text(str((instant - dt.datetime.now(dt.UTC)).total_seconds()))
 
 
 async def test_two_processes_send_each_reminder_once(postgres_url: str, tmp_path: Path) -> None:
@@ -24,14 +20,7 @@ async def test_two_processes_send_each_reminder_once(postgres_url: str, tmp_path
     offset_file.write_text("0")
     sink = Sink()
     with smtp_server(sink) as controller:
-        env = {
-            "MAIL_WORKER": "1",
-            "SMTP_HOST": "127.0.0.1",
-            "SMTP_PORT": str(controller.port),
-            "MAIL_POLL_SECONDS": "0.05",
-            "MILESTONE_REMINDER_CHECK_SECONDS": "0.2",
-            "CLOCK_OFFSET_FILE": str(offset_file),
-        }
+        env = clocked_mail_env(controller.port, offset_file)
         async with (
             server_process(postgres_url, "", tmp_path, "a", env) as url_a,
             server_process(postgres_url, "", tmp_path, "b", env) as url_b,
