@@ -66,12 +66,16 @@ class MilestoneNews:
 
 
 def _milestone_event(
-    news: MilestoneNews, verb: str, template: str = "milestone_event", **values: object
+    news: MilestoneNews,
+    verb: str,
+    template: str = "milestone_event",
+    subject: str | None = None,
+    **values: object,
 ) -> RenderedEmail:
-    """An e-mail to the client about one milestone; `verb` says what happened to it."""
+    """An e-mail about one milestone; `verb` says what happened to it."""
     return render(
         f"milestone_{verb}",
-        f"Milestone {verb}: “{news.milestone_title}”",
+        f"{subject or f'Milestone {verb}'}: “{news.milestone_title}”",
         template,
         unsubscribe_url=news.unsubscribe_url,
         verb=verb,
@@ -118,17 +122,11 @@ def milestone_accepted(news: MilestoneNews, *, automatic: bool) -> RenderedEmail
 
 def milestone_changes_requested(news: MilestoneNews, *, reason: str) -> RenderedEmail:
     """To the freelancer: the client sent a completed milestone back; their reason follows."""
-    return render(
+    return _milestone_event(
+        news,
+        "changes_requested",
         "milestone_changes_requested",
-        f"Changes requested: “{news.milestone_title}”",
-        "milestone_changes_requested",
-        unsubscribe_url=news.unsubscribe_url,
-        recipient_name=news.recipient_name,
-        actor_name=news.actor_name,
-        project_title=news.project_title,
-        milestone_title=news.milestone_title,
-        due_date=news.due_date,
-        time_zone=news.time_zone,
+        "Changes requested",
         reason=reason,
     )
 
