@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from infra import clock
-from tests.support import Account, Api, Team, make_team
+from models import MilestoneReminder
+from tests.support import Account, Api, RunningServer, Team, make_team
+from tests.support_mail import drain_backlog
 
 ZONE_PROJECT = """mutation($input: SetProjectTimeZoneInput!) {
   setProjectTimeZone(input: $input) { errors { code field message } project { id timeZone } } }"""
@@ -63,3 +65,18 @@ async def milestone(api: Api, caller: Account, milestone_id: str) -> dict[str, A
 def instant(text: str) -> dt.datetime:
     """A DateTime the API returned."""
     return dt.datetime.fromisoformat(text).astimezone(dt.UTC)
+
+
+@asynccontextmanager
+async def far_back(server: RunningServer, days: int) -> AsyncIterator[dt.datetime]:
+    """The server's clock `days` back, where a test's steps meet no other test's reminders;
+    what is left waiting there is removed after, as it would fall due at once for later
+    tests' workers."""
+    await drain_backlog(server)
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+    move_clock(start)
+    try:
+        yield start
+    finally:
+        clock.set_offset(0)
+        await MilestoneReminder.filter(due_at__lt=start + dt.timedelta(days=100)).delete()

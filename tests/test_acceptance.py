@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 
-from infra import clock
 from infra.mail_worker import running_worker
 from models import ChangeRequest, MilestoneReminder, OutboxEmail
 from server import mail_worker
@@ -33,9 +32,9 @@ from tests.support_acceptance import (
     ticked,
 )
 from tests.support_calendar import events, feed_url
-from tests.support_deadlines import instant, local, move_clock, today_in
+from tests.support_deadlines import far_back, instant, local, move_clock, today_in
 from tests.support_idempotency import post
-from tests.support_mail import Sink, drain_backlog, smtp_server, worker_settings
+from tests.support_mail import Sink, smtp_server, worker_settings
 from tests.support_processes import api_for, server_process
 from tests.support_ws import WsClient, wait_for_subscribers
 
@@ -314,14 +313,8 @@ async def test_auto_accept_at_follows_the_setting(
 @pytest.fixture
 async def long_ago(server: RunningServer) -> AsyncIterator[dt.datetime]:
     """The server's clock far back, where no other test's reminders fall."""
-    await drain_backlog(server)
-    start = dt.datetime.now(dt.UTC) - dt.timedelta(days=1500)
-    move_clock(start)
-    try:
+    async with far_back(server, days=1500) as start:
         yield start
-    finally:
-        clock.set_offset(0)
-        await MilestoneReminder.filter(due_at__lt=start + dt.timedelta(days=100)).delete()
 
 
 async def test_an_accepted_milestone_is_never_overdue(

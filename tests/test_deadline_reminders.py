@@ -24,7 +24,7 @@ from models import Milestone, MilestoneReminder
 from schema.ids import pk_of
 from server import mail_worker
 from tests.support import Api, RunningServer, Team, eventually
-from tests.support_deadlines import local, move_clock, today_in, zoned_team
+from tests.support_deadlines import far_back, local, move_clock, today_in, zoned_team
 from tests.support_mail import Sink, drain_backlog, smtp_server, worker_settings
 from tests.support_ws import COMPLETE, DELETE, EDIT
 
@@ -55,15 +55,8 @@ class TimedSink(Sink):
 @pytest.fixture
 async def base(server: RunningServer) -> AsyncIterator[dt.datetime]:
     """Far back in time, where the steps of a test meet no other test's reminders."""
-    await drain_backlog(server)
-    start = dt.datetime.now(dt.UTC) - dt.timedelta(days=1000)
-    move_clock(start)
-    try:
+    async with far_back(server, days=1000) as start:
         yield start
-    finally:
-        clock.set_offset(0)
-        # What is left waiting here would fall due at once for later tests' workers.
-        await MilestoneReminder.filter(due_at__lt=start + dt.timedelta(days=100)).delete()
 
 
 async def step(
