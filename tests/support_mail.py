@@ -165,15 +165,20 @@ async def all_sent(address: str, count: int) -> bool:
     return len(rows) == count and all(r.status == EmailStatus.SENT for r in rows)
 
 
-def clocked_mail_env(smtp_port: int, offset_file: Path) -> dict[str, str]:
-    """The environment of server processes that deliver to `smtp_port` at once and read the
-    clock moved through `offset_file` (CLOCK_OFFSET_FILE), looking for what falls due five
-    times a second."""
+def mail_env(smtp_port: int) -> dict[str, str]:
+    """The environment of a server process whose worker delivers to `smtp_port` at once."""
     return {
         "MAIL_WORKER": "1",
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(smtp_port),
         "MAIL_POLL_SECONDS": "0.05",
+    }
+
+
+def clocked_mail_env(smtp_port: int, offset_file: Path) -> dict[str, str]:
+    """`mail_env`, reading the clock moved through `offset_file` (CLOCK_OFFSET_FILE) and
+    looking for what falls due five times a second."""
+    return mail_env(smtp_port) | {
         "MILESTONE_REMINDER_CHECK_SECONDS": "0.2",
         "CLOCK_OFFSET_FILE": str(offset_file),
     }

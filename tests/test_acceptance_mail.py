@@ -21,7 +21,7 @@ from services import acceptance
 from tests.support import Account, Api, RunningServer, eventually, make_team, pk
 from tests.support_acceptance import accept, send_back, ticked
 from tests.support_deadlines import move_clock
-from tests.support_mail import Sink, all_sent, rows_to, smtp_server, worker_settings
+from tests.support_mail import Sink, all_sent, mail_env, rows_to, smtp_server, worker_settings
 from tests.support_prefs import chat_kinds, update_settings
 from tests.support_processes import api_for, create_admin, make_team_with, server_process
 from tests.test_unsubscribe import PUBLIC_URL, unsubscribe_link
@@ -43,13 +43,7 @@ async def test_the_freelancer_is_told_with_a_link_to_unsubscribe(tmp_path: Path)
     url = f"sqlite://{tmp_path / 'db.sqlite3'}"
     sink = Sink()
     with smtp_server(sink) as smtp:
-        env = {
-            "PUBLIC_URL": PUBLIC_URL,
-            "MAIL_WORKER": "1",
-            "SMTP_HOST": "127.0.0.1",
-            "SMTP_PORT": str(smtp.port),
-            "MAIL_POLL_SECONDS": "0.05",
-        }
+        env = mail_env(smtp.port) | {"PUBLIC_URL": PUBLIC_URL}
         async with server_process(url, "", tmp_path, env=env) as base, api_for(base) as api:
             team = await make_team_with(api, await create_admin(api, url, tmp_path))
             back = await ticked(api, team, "Dashboards")

@@ -18,7 +18,7 @@ import httpx
 from infra.mail_worker import running_worker
 from server import mail_worker
 from tests.support import Account, Api, RunningServer, eventually, make_team
-from tests.support_mail import Sink, all_sent, smtp_server, worker_settings
+from tests.support_mail import Sink, all_sent, mail_env, smtp_server, worker_settings
 from tests.support_prefs import add, my_settings
 from tests.support_processes import api_for, create_admin, make_team_with, server_process
 
@@ -46,13 +46,7 @@ async def test_one_click_unsubscribe(tmp_path: Path) -> None:
     url = f"sqlite://{tmp_path / 'db.sqlite3'}"
     sink = Sink()
     with smtp_server(sink) as smtp:
-        env = {
-            "PUBLIC_URL": PUBLIC_URL,
-            "MAIL_WORKER": "1",
-            "SMTP_HOST": "127.0.0.1",
-            "SMTP_PORT": str(smtp.port),
-            "MAIL_POLL_SECONDS": "0.05",
-        }
+        env = mail_env(smtp.port) | {"PUBLIC_URL": PUBLIC_URL}
         async with (
             server_process(url, "", tmp_path, env=env) as base,
             api_for(base) as api,
