@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from infra import clock
-from models import MilestoneReminder
+from models import Milestone, MilestoneReminder
 from tests.support import Account, Api, RunningServer, Team, make_team
 from tests.support_mail import drain_backlog
 
@@ -70,7 +70,8 @@ def instant(text: str) -> dt.datetime:
 @asynccontextmanager
 async def far_back(server: RunningServer, days: int) -> AsyncIterator[dt.datetime]:
     """The server's clock `days` back, where a test's steps meet no other test's reminders;
-    what is left waiting there is removed after, as it would fall due at once for later
+    what is left waiting there (reminders, milestones waiting for acceptance, due that far
+    back as no other test's are) is removed after, as it would fall due at once for later
     tests' workers."""
     await drain_backlog(server)
     start = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
@@ -80,3 +81,4 @@ async def far_back(server: RunningServer, days: int) -> AsyncIterator[dt.datetim
     finally:
         clock.set_offset(0)
         await MilestoneReminder.filter(due_at__lt=start + dt.timedelta(days=100)).delete()
+        await Milestone.filter(due_date__lt=(start + dt.timedelta(days=100)).date()).delete()

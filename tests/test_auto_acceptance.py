@@ -26,7 +26,7 @@ from schema.ids import pk_of
 from server import mail_worker
 from services import auto_acceptance
 from tests.support import Account, Api, RunningServer, Team, eventually
-from tests.support_deadlines import move_clock, today_in, zoned_team
+from tests.support_deadlines import far_back, move_clock, today_in, zoned_team
 from tests.support_mail import Sink, drain_backlog, smtp_server, worker_settings
 from tests.support_plans import captured_statements, plan_defects, sqlite_plan
 from tests.support_prefs import complete
@@ -48,17 +48,8 @@ REMINDER = "Accepted tomorrow unless you answer: “{}”"
 @pytest.fixture
 async def base(server: RunningServer) -> AsyncIterator[dt.datetime]:
     """Far back in time, where no other test's milestone waits for acceptance."""
-    await drain_backlog(server)
-    start = dt.datetime.now(dt.UTC) - BACK
-    move_clock(start)
-    try:
+    async with far_back(server, days=BACK.days) as start:
         yield start
-    finally:
-        clock.set_offset(0)
-        # What is left here (a milestone waiting for acceptance, its due-date reminders)
-        # would be due at once for later tests' workers: these milestones are due this far
-        # back, no other test's is.
-        await Milestone.filter(due_date__lt=(start + 100 * DAY).date()).delete()
 
 
 async def step(
